@@ -1,0 +1,319 @@
+// Wires the app: start-up, the per-frame loop (video -> MediaPipe -> worker -> dot),
+// calibration, heatmap. The only module that knows all the others.
+import { CalibrationRun } from "./calibration.js";
+import { CameraError, closeSource, openCamera, openDemo } from "./camera.js";
+import { WORKER, FRAME_CHECK } from "./constants.js";
+import { FrameChecker } from "./frame_check.js";
+import { STARTUP_PHASES } from "./messages.js";
+import * as ui from "./ui.js";
+import { WorkerHost } from "./worker_host.js";
+
+const params = new URLSearchParams(location.search);
+
+/** Exposed for tests and benchmarks: counters only, no video. */
+const debug = {
+  frames: 0, faceFrames: 0, answered: 0, skipped: 0, engineErrors: 0,
+  firstAnswer_ms: null, states: {}, lastSample: null, calibration: null,
+  /** Start-up milestones, ms since navigation: "<phase>:done" → time. */
+  startup: {},
+  /** Latest landmarks (only with ?debug=1, copied before transfer). */
+  lastLandmarks: null,
+};
+window.gazeheatDebug = debug;
+
+// --- start-up: the model and the Python engine load in parallel, at once -----------
+/** @type {Map<string, import("./ui.js").LoadingItem>} */
+const loading = new Map([["model", { label: "face model (MediaPipe)", state: "busy" }],
+  ...STARTUP_PHASES.map((p) => [p.name, { label: p.label, state: "waiting" }])]);
+ui.showLoading(loading);
+
+let resolveEngine;
+let rejectEngine;
+const engineReady = new Promise((resolve, reject) => { resolveEngine = resolve; rejectEngine = reject; });
+const host = new WorkerHost((p) => {
+  loading.get(p.phase).state = p.done ? "done" : "busy";
+  debug.startup[`${p.phase}:${p.done ? "done" : "start"}`] = performance.now();
+  ui.showLoading(loading);
+  if (p.done && p.step === p.steps) resolveEngine();
+}, (failure) => {
+  const item = loading.get(failure.phase);
+  if (item) item.state = "failed";
+  ui.showLoading(loading);
+  rejectEngine(new Error(`Loading failed at "${item?.label ?? failure.phase}": ` +
+    `${failure.error.type}: ${failure.error.message}`));
+});
+
+// Imported dynamically so the worker above starts before MediaPipe's large bundle loads.
+const landmarkerModule = import("./landmarker.js");
+const landmarkerReady = landmarkerModule.then((m) => m.createLandmarker()).then((landmarker) => {
+  loading.get("model").state = "done";
+  debug.startup["model:done"] = performance.now();
+  ui.showLoading(loading);
+  return landmarker;
+}, (error) => {
+  loading.get("model").state = "failed";
+  ui.showLoading(loading);
+  throw new Error(`Loading failed at "face model (MediaPipe)": ${error.message ?? error}`);
+});
+const everythingReady = Promise.all([landmarkerReady, engineReady, landmarkerModule]);
+everythingReady.catch((error) => ui.showStartupError(`${error.message} — reload the page to try again.`));
+
+// --- app state ---------------------------------------------------------------------
+const app = {
+  running: false,
+  landmarker: null,
+  /** landmarker.detectFace, once its module has loaded */
+  detectFace: null,
+  checker: new FrameChecker(),
+  lastFrameTime_ms: 0,
+  lastVideoFrame_ms: 0,
+  /** @type {?CalibrationRun} */
+  run: null,
+  calibrated: false,
+  samples: 0,
+  heatmapShown: false,
+  errorShown: false,
+};
+
+function updateControls() {
+  ui.setControls({ calibrated: app.calibrated, samples: app.samples,
+    heatmapShown: app.heatmapShown, calibrating: app.run !== null });
+}
+
+function countState(state) {
+  debug.states[state] = (debug.states[state] ?? 0) + 1;
+}
+
+// --- sources -----------------------------------------------------------------------
+async function begin(open) {
+  ui.setStartBusy(true);
+  ui.showCameraError("");
+  const video = ui.elements.video;
+  try {
+    const source = await open(video);
+    ui.setSourceLabel(source.label);
+  } catch (error) {
+    ui.setStartBusy(false);
+    ui.showCameraError(error instanceof CameraError ? error.message : `Could not start: ${error.message}`);
+    return;
+  }
+  ui.showScreen("stage");
+  ui.showState("starting");
+  updateControls();
+  try {
+    [app.landmarker, , { detectFace: app.detectFace }] = await everythingReady;
+    const { width_px, height_px } = ui.viewportSize();
+    await host.call("init", { viewport_w_px: width_px, viewport_h_px: height_px });
+  } catch (error) {
+    closeSource(video);
+    ui.showScreen("start");
+    ui.setStartBusy(false);
+    return;
+  }
+  app.running = true;
+  app.checker.reset();
+  app.lastVideoFrame_ms = performance.now();
+  video.requestVideoFrameCallback(onVideoFrame);
+}
+
+function stop() {
+  app.running = false;
+  app.run = null;
+  ui.showCalibrationStep(null);
+  closeSource(ui.elements.video);
+  ui.showScreen("start");
+  ui.setStartBusy(false);
+}
+
+// --- the per-frame loop ------------------------------------------------------------
+/** MediaPipe's VIDEO mode needs strictly increasing timestamps. */
+function frameTime() {
+  const t = Math.max(performance.now(), app.lastFrameTime_ms + 0.001);
+  app.lastFrameTime_ms = t;
+  return t;
+}
+
+/** A frame that yields no gaze: show why, and tell Python (null sample, filter reset). */
+function noGaze(state, t_ms) {
+  countState(state);
+  ui.showState(state);
+  ui.showGaze(null, null);
+  if (host.inFlight < WORKER.maxFramesInFlight) {
+    host.call("noFace", { t_ms, reason: state }).catch(onEngineError);
+  }
+}
+
+function onVideoFrame() {
+  if (!app.running) return;
+  const video = ui.elements.video;
+  video.requestVideoFrameCallback(onVideoFrame);
+  if (document.hidden) return;
+  const t_ms = frameTime();
+  app.lastVideoFrame_ms = t_ms;
+  debug.frames++;
+
+  const step = app.run ? app.run.stepAt(t_ms) : null;
+  if (app.run && step === null) finishCalibration();
+  ui.showCalibrationStep(step);
+
+  const quality = app.checker.check(video, t_ms);
+  if (quality.dark) return noGaze("dark", t_ms);
+  if (quality.frozen) return noGaze("frozen", t_ms);
+  const face = app.detectFace(app.landmarker, video, t_ms);
+  if (face.faces === 0) {
+    ui.drawLandmarks(null);
+    return noGaze("noface", t_ms);
+  }
+  if (face.faces > 1) {
+    ui.drawLandmarks(null);
+    return noGaze("multiple", t_ms);
+  }
+  debug.faceFrames++;
+  ui.drawLandmarks(face.landmarks);
+  if (params.has("debug")) debug.lastLandmarks = Array.from(face.landmarks);
+  if (host.inFlight >= WORKER.maxFramesInFlight) {
+    debug.skipped++; // Python is behind: skip rather than queue (the page never waits)
+    return;
+  }
+  const collecting = step !== null && step.collecting;
+  host.call("frame", {
+    t_ms, landmarks: face.landmarks, matrix: face.matrix,
+    image_w_px: video.videoWidth, image_h_px: video.videoHeight,
+    target_index: collecting ? step.index : null,
+    target_x_px: collecting ? step.target.x_px : null,
+    target_y_px: collecting ? step.target.y_px : null,
+  }, [face.landmarks.buffer, face.matrix.buffer]).then(onSample, onEngineError);
+}
+
+/** @param {import("./messages.js").GazeSample} sample */
+function onSample(sample) {
+  debug.answered++;
+  debug.lastSample = sample;
+  if (debug.firstAnswer_ms === null) debug.firstAnswer_ms = performance.now();
+  if (!app.running) return;
+  countState(sample.state);
+  ui.showState(sample.state);
+  ui.showGaze(sample.x, sample.y);
+  if (sample.x !== null && sample.state === "tracking") {
+    app.samples++;
+    if (app.samples === 1 || app.samples % 30 === 0) updateControls();
+  }
+}
+
+function onEngineError(error) {
+  debug.engineErrors++;
+  if (!app.errorShown) {
+    app.errorShown = true;
+    ui.showMessage(`The gaze engine reported an error: ${error.type ?? "Error"}: ${error.message}`, true);
+  }
+}
+
+// Frames stop arriving (camera unplugged, stream frozen): say so instead of a stale dot.
+setInterval(() => {
+  if (app.running && !document.hidden &&
+      performance.now() - app.lastVideoFrame_ms > FRAME_CHECK.frozenAfterMs) {
+    countState("frozen");
+    ui.showState("frozen");
+    ui.showGaze(null, null);
+  }
+}, FRAME_CHECK.watchdogIntervalMs);
+
+document.addEventListener("visibilitychange", () => {
+  if (!app.running) return;
+  if (document.hidden) {
+    if (app.run) {
+      app.run = null;
+      ui.showCalibrationStep(null);
+      ui.showMessage("Calibration was interrupted because the tab was hidden. Calibrate again.", true);
+      updateControls();
+    }
+    noGaze("hidden", frameTime());
+  } else {
+    app.checker.reset();
+    app.lastVideoFrame_ms = performance.now();
+  }
+});
+
+// --- calibration -------------------------------------------------------------------
+async function startCalibration() {
+  try {
+    const targets = await host.call("calibrationStart", {});
+    hideHeatmap();
+    ui.showMessage("");
+    app.run = new CalibrationRun(targets, performance.now());
+    updateControls();
+  } catch (error) {
+    ui.showMessage(`Calibration could not start: ${error.message}`, true);
+  }
+}
+
+async function finishCalibration() {
+  app.run = null;
+  ui.showCalibrationStep(null);
+  updateControls();
+  try {
+    const summary = await host.call("calibrationFinish", {});
+    debug.calibration = summary;
+    app.calibrated = true;
+    ui.showMessage(`Calibrated on ${summary.n_targets} targets (fit error ` +
+      `${Math.round(summary.rms_px)} px). Look around — the dot follows your gaze.`);
+  } catch (error) {
+    debug.calibration = { error: error.message };
+    ui.showMessage(`Calibration failed: ${error.message}`, true);
+  }
+  updateControls();
+}
+
+// --- heatmap -----------------------------------------------------------------------
+function heatmapRequest() {
+  const { width_px, height_px } = ui.viewportSize();
+  return host.call("heatmap", { width_px, height_px });
+}
+
+function hideHeatmap() {
+  app.heatmapShown = false;
+  ui.hideHeatmap();
+}
+
+async function toggleHeatmap() {
+  if (app.heatmapShown) {
+    hideHeatmap();
+  } else {
+    try {
+      await ui.showHeatmap(await heatmapRequest());
+      app.heatmapShown = true;
+    } catch (error) {
+      ui.showMessage(`The heatmap could not be drawn: ${error.message}`, true);
+    }
+  }
+  updateControls();
+}
+
+async function downloadHeatmap() {
+  try {
+    await ui.downloadHeatmap(await heatmapRequest());
+  } catch (error) {
+    ui.showMessage(`The heatmap could not be saved: ${error.message}`, true);
+  }
+}
+
+async function clearRecording() {
+  await host.call("clear", {}).catch(onEngineError);
+  app.samples = 0;
+  hideHeatmap();
+  updateControls();
+}
+
+ui.bindControls({
+  onCamera: () => begin(openCamera),
+  onDemo: () => begin(openDemo),
+  onCalibrate: startCalibration,
+  onHeatmap: toggleHeatmap,
+  onDownload: downloadHeatmap,
+  onClear: clearRecording,
+  onStop: stop,
+});
+
+// ?source=demo or ?source=camera starts at once (links for demos, tests and benchmarks).
+if (params.get("source") === "demo") begin(openDemo);
+else if (params.get("source") === "camera") begin(openCamera);

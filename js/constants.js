@@ -1,0 +1,81 @@
+// Every tunable value of the page and the worker, stated once, with its unit.
+
+/** Paths inside dist/, relative to the page (same origin only). */
+export const PATHS = Object.freeze({
+  pyodideDir: "vendor/pyodide/",
+  pythonPackage: "py/gazeheat.zip",
+  // Pyodide memory with gazeheat already imported, made at build time (gzip): skips
+  // Python's start-up in the browser. Optional: without it the worker starts the slow way.
+  pythonSnapshot: "py/gazeheat.snapshot.gz",
+  pythonPackageDir: "/gazeheat-site", // where the package is unpacked in Pyodide's file system
+  mediapipeBundle: "../vendor/mediapipe/vision_bundle.mjs", // relative to js/
+  mediapipeWasmDir: "vendor/mediapipe/wasm",
+  model: "models/face_landmarker.task",
+  demoVideo: "media/demo.webm",
+  worker: "worker.js", // relative to js/
+});
+
+/** MediaPipe FaceLandmarker settings. */
+export const LANDMARKER = Object.freeze({
+  delegate: "CPU", // the GPU delegate is software WebGL on machines without a GPU: ~7x slower
+  // Two, not one: so that a second person in view is noticed and no gaze is produced.
+  numFaces: 2,
+  landmarkCount: 478,
+  irisFirstIndex: 468, // 468..477: both irises (centre + 4 ring points each)
+  minFaceDetectionConfidence: 0.5,
+  minFacePresenceConfidence: 0.5,
+  minTrackingConfidence: 0.5,
+});
+
+/** Camera request. */
+export const CAMERA = Object.freeze({
+  idealWidthPx: 640,
+  idealHeightPx: 480,
+  idealFps: 30,
+});
+
+/** Frame-quality checks run on every frame before any gaze is produced. */
+export const FRAME_CHECK = Object.freeze({
+  thumbWidthPx: 32,
+  thumbHeightPx: 24,
+  darkMeanLuma: 18, // 0..255: mean luminance below this is "too dark"
+  frozenAfterMs: 1500, // no new or no changed frame for this long: "camera frozen"
+  watchdogIntervalMs: 500,
+});
+
+/** Worker traffic. */
+export const WORKER = Object.freeze({
+  // Frames in flight to Python before new frames are skipped: the main thread never waits.
+  maxFramesInFlight: 2,
+  requestTimeoutMs: 60000,
+});
+
+/** Calibration: a 3x3 grid, 10 % margins, one target at a time. */
+export const CALIBRATION = Object.freeze({
+  rows: 3,
+  cols: 3,
+  marginFraction: 0.1,
+  targetMs: 1800, // the first ~400 ms of each target are dropped by Python (eyes still moving)
+  leadInMs: 700, // the dot travels to the next target before samples count
+});
+
+/** Live view and heatmap display (the density itself is Python's: gazeheat/constants.py). */
+export const VIEW = Object.freeze({
+  legendWidthPx: 220,
+  legendHeightPx: 14,
+});
+
+/** Frame states shown to the user; "tracking" is the only one that yields gaze. */
+export const STATE_TEXT = Object.freeze({
+  starting: "Starting…",
+  tracking: "Tracking",
+  calibrating: "Calibrating",
+  uncalibrated: "Face found — calibrate to see your gaze",
+  noface: "No face in view — look at the screen, face the camera",
+  multiple: "Several faces in view — only one person, please",
+  dark: "Too dark — add light in front of you",
+  frozen: "The camera stopped sending pictures",
+  hidden: "Paused while this tab is hidden",
+  blink: "Eyes closed",
+  invalid: "Eyes not measurable",
+});

@@ -1,0 +1,146 @@
+// The one message schema shared by the page and the worker.
+//
+// Page -> worker: a Request {id, type, payload}. Worker -> page: a Reply {kind: "reply",
+// id, ok, result} or {kind: "reply", id, ok: false, error: {type, message}}, and, during
+// start-up, Progress {kind: "progress", ...} and StartupFailed {kind: "startup-failed", ...}.
+// Errors always travel as data, never as thrown exceptions across the boundary.
+
+/**
+ * @typedef {Object} WorkerError
+ * @property {string} type     exception class name (e.g. "CalibrationError") or a JS error name
+ * @property {string} message  human-readable, says what went wrong
+ */
+
+/**
+ * @typedef {Object} Request
+ * @property {number} id
+ * @property {keyof typeof PY_CALLS} type
+ * @property {Object} payload  the named arguments listed for the type in PY_CALLS
+ */
+
+/**
+ * @typedef {{kind: "reply", id: number, ok: true, result: *}
+ *         | {kind: "reply", id: number, ok: false, error: WorkerError}} Reply
+ */
+
+/**
+ * @typedef {Object} Progress
+ * @property {"progress"} kind
+ * @property {string} phase    one of STARTUP_PHASES' names
+ * @property {string} label    what is loading, for people
+ * @property {number} step     1-based index of the phase
+ * @property {number} steps    number of phases
+ * @property {boolean} done    true when this phase has finished
+ */
+
+/**
+ * @typedef {Object} StartupFailed
+ * @property {"startup-failed"} kind
+ * @property {string} phase
+ * @property {WorkerError} error
+ */
+
+/**
+ * Per-frame observation sent to Python (payload of a "frame" request).
+ * @typedef {Object} Observation
+ * @property {number} t_ms            frame time, ms (performance clock)
+ * @property {Float32Array} landmarks 478*3 floats: x, y normalised to the image, z relative
+ * @property {Float32Array} matrix    4x4 facial transformation matrix, column-major
+ * @property {number} image_w_px
+ * @property {number} image_h_px
+ * @property {?number} target_index  calibration target shown now, or null
+ * @property {?number} target_x_px
+ * @property {?number} target_y_px
+ */
+
+/**
+ * Python's answer to a frame (result of "frame" and "noFace").
+ * @typedef {Object} GazeSample
+ * @property {number} t_ms
+ * @property {?number} x      CSS px in the viewport, null when there is no valid gaze
+ * @property {?number} y
+ * @property {string} state   "tracking" | "calibrating" | "uncalibrated" | "blink" | "invalid" | a no-face reason
+ */
+
+/**
+ * Result of "heatmap".
+ * @typedef {Object} HeatmapResult
+ * @property {Uint8Array} png          coarse-grid RGBA PNG, to be scaled to the viewport
+ * @property {number} grid_w
+ * @property {number} grid_h
+ * @property {number} max_density
+ * @property {number} n_points
+ * @property {Array<[number, number[]]>} legend   [fraction, [r, g, b]] stops of the colormap
+ */
+
+/** Worker start-up phases, in order; each is reported to the page. */
+export const STARTUP_PHASES = Object.freeze([
+  { name: "runtime", label: "Python runtime (Pyodide)" },
+  { name: "package", label: "gazeheat Python package" },
+  { name: "import", label: "starting the gaze engine" },
+]);
+
+/**
+ * Request types and the Python function (in gazeheat._worker) each one calls, with the
+ * payload fields passed as positional arguments in this order.
+ */
+export const PY_CALLS = Object.freeze({
+  init: { fn: "init", args: ["viewport_w_px", "viewport_h_px"] },
+  frame: {
+    fn: "frame",
+    args: ["t_ms", "landmarks", "matrix", "image_w_px", "image_h_px",
+      "target_index", "target_x_px", "target_y_px"],
+  },
+  noFace: { fn: "no_face", args: ["t_ms", "reason"] },
+  calibrationStart: { fn: "calibration_start", args: [] },
+  calibrationFinish: { fn: "calibration_finish", args: [] },
+  heatmap: { fn: "heatmap", args: ["width_px", "height_px"] },
+  session: { fn: "session", args: ["created_iso"] },
+  clear: { fn: "clear_recording", args: [] },
+});
+
+/**
+ * @param {number} id
+ * @param {keyof typeof PY_CALLS} type
+ * @param {Object} payload
+ * @returns {Request}
+ */
+export function makeRequest(id, type, payload = {}) {
+  if (!(type in PY_CALLS)) throw new Error(`unknown request type: ${type}`);
+  return { id, type, payload };
+}
+
+/** @returns {Reply} */
+export function okReply(id, result) {
+  return { kind: "reply", id, ok: true, result };
+}
+
+/** @returns {Reply} */
+export function errorReply(id, error) {
+  return { kind: "reply", id, ok: false, error: toWorkerError(error) };
+}
+
+/** @returns {Progress} */
+export function progress(phaseIndex, done) {
+  const phase = STARTUP_PHASES[phaseIndex];
+  return { kind: "progress", phase: phase.name, label: phase.label, step: phaseIndex + 1,
+    steps: STARTUP_PHASES.length, done };
+}
+
+/** @returns {StartupFailed} */
+export function startupFailed(phaseIndex, error) {
+  return { kind: "startup-failed", phase: STARTUP_PHASES[phaseIndex].name,
+    error: toWorkerError(error) };
+}
+
+/**
+ * Normalise anything thrown into a WorkerError.
+ * @returns {WorkerError}
+ */
+export function toWorkerError(error) {
+  if (error && typeof error === "object" && "type" in error && "message" in error) {
+    return { type: String(error.type), message: String(error.message) };
+  }
+  if (error instanceof Error) return { type: error.name || "Error", message: error.message };
+  return { type: "Error", message: String(error) };
+}

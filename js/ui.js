@@ -1,0 +1,242 @@
+// Everything that touches the DOM. Other modules call these functions with plain data.
+import { LANDMARKER, STATE_TEXT, VIEW } from "./constants.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** The elements other modules need to hand to browser APIs (video, for MediaPipe). */
+export const elements = {
+  get video() { return $("video"); },
+};
+
+// --- start screen ------------------------------------------------------------------
+/** @param {"start"|"stage"} name */
+export function showScreen(name) {
+  $("start").hidden = name !== "start";
+  $("stage").hidden = name !== "stage";
+}
+
+/** @typedef {{label: string, state: "waiting"|"busy"|"done"|"failed"}} LoadingItem */
+
+/** @param {Map<string, LoadingItem>} items */
+export function showLoading(items) {
+  const list = $("loading-list");
+  list.replaceChildren(...[...items.values()].map((item) => {
+    const li = document.createElement("li");
+    li.textContent = item.label;
+    li.className = item.state;
+    return li;
+  }));
+  const done = [...items.values()].filter((i) => i.state === "done").length;
+  $("loading-bar").style.width = `${(100 * done) / Math.max(1, items.size)}%`;
+}
+
+export function showCameraError(text) {
+  const box = $("camera-error");
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+export function showStartupError(text) {
+  const box = $("startup-error");
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+/** Enable/disable the start buttons (while a source is starting). */
+export function setStartBusy(busy) {
+  $("start-camera").disabled = busy;
+  $("start-demo").disabled = busy;
+}
+
+// --- stage -------------------------------------------------------------------------
+/** @param {keyof typeof STATE_TEXT} state */
+export function showState(state) {
+  const el = $("status");
+  el.textContent = STATE_TEXT[state] ?? state;
+  el.dataset.state = state;
+  el.className = "status " + (state === "tracking" || state === "calibrating" ? "ok" : "warn");
+}
+
+export function showMessage(text, isError = false) {
+  const el = $("message");
+  el.textContent = text;
+  el.className = "message" + (isError ? " error" : "");
+  el.hidden = !text;
+}
+
+export function setSourceLabel(text) {
+  $("source-label").textContent = text;
+}
+
+/** @param {{calibrated: boolean, samples: number, heatmapShown: boolean, calibrating: boolean}} s */
+export function setControls(s) {
+  $("btn-calibrate").disabled = s.calibrating;
+  $("btn-calibrate").textContent = s.calibrated ? "Recalibrate" : "Calibrate";
+  $("btn-heatmap").disabled = s.samples === 0 || s.calibrating;
+  $("btn-heatmap").textContent = s.heatmapShown ? "Hide heatmap" : "Show heatmap";
+  $("btn-download").disabled = s.samples === 0 || s.calibrating;
+  $("btn-clear").disabled = s.samples === 0 || s.calibrating;
+  $("toolbar").dataset.samples = String(s.samples);
+}
+
+/**
+ * @param {{onCamera, onDemo, onCalibrate, onHeatmap, onDownload, onClear, onStop}} h
+ */
+export function bindControls(h) {
+  $("start-camera").onclick = h.onCamera;
+  $("start-demo").onclick = h.onDemo;
+  $("btn-calibrate").onclick = h.onCalibrate;
+  $("btn-heatmap").onclick = h.onHeatmap;
+  $("btn-download").onclick = h.onDownload;
+  $("btn-clear").onclick = h.onClear;
+  $("btn-stop").onclick = h.onStop;
+  $("toggle-preview").onchange = (e) => $("preview").classList.toggle("hidden-preview", !e.target.checked);
+  $("toggle-landmarks").onchange = () => clearPreview();
+}
+
+export function viewportSize() {
+  return { width_px: window.innerWidth, height_px: window.innerHeight };
+}
+
+// --- preview with iris landmarks ---------------------------------------------------
+function clearPreview() {
+  const canvas = $("preview-overlay");
+  canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+}
+
+/** Draw the iris points (and eye corners) of one frame over the preview. */
+export function drawLandmarks(landmarks) {
+  const canvas = $("preview-overlay");
+  const video = $("video");
+  if (canvas.width !== video.videoWidth || canvas.height !== video.videoHeight) {
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (!landmarks || !$("toggle-landmarks").checked) return;
+  // Each iris: its centre point and a circle through its first ring point.
+  ctx.strokeStyle = ctx.fillStyle = "#00e5ff";
+  ctx.lineWidth = Math.max(1, canvas.width / 200);
+  for (const c of [LANDMARKER.irisFirstIndex, LANDMARKER.irisFirstIndex + 5]) {
+    const x = landmarks[3 * c] * canvas.width;
+    const y = landmarks[3 * c + 1] * canvas.height;
+    const r = Math.hypot(landmarks[3 * c + 3] * canvas.width - x, landmarks[3 * c + 4] * canvas.height - y);
+    ctx.beginPath();
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.beginPath();
+    ctx.arc(x, y, ctx.lineWidth, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+}
+
+// --- gaze dot and calibration target -----------------------------------------------
+/** Show the dot at (x, y) CSS px, or hide it when x/y are null (no valid gaze). */
+export function showGaze(x, y) {
+  const dot = $("gaze-dot");
+  if (x === null || y === null) {
+    dot.hidden = true;
+    return;
+  }
+  dot.hidden = false;
+  dot.style.transform = `translate(${x}px, ${y}px)`;
+}
+
+/** @param {?import("./calibration.js").CalibrationStep} step */
+export function showCalibrationStep(step) {
+  const target = $("cal-target");
+  $("cal-hint").hidden = step === null;
+  if (step === null) {
+    target.hidden = true;
+    return;
+  }
+  target.hidden = false;
+  target.dataset.index = String(step.index);
+  target.style.transform = `translate(${step.target.x_px}px, ${step.target.y_px}px)`;
+  // The ring shrinks onto the dot while samples are collected: "keep looking here".
+  target.style.setProperty("--ring-scale", String(step.collecting ? 1 - 0.8 * step.fraction : 1.2));
+}
+
+// --- heatmap -----------------------------------------------------------------------
+function legendGradient(stops) {
+  return stops.map(([f, [r, g, b]]) => `rgb(${r},${g},${b}) ${(100 * f).toFixed(1)}%`).join(", ");
+}
+
+async function heatmapBitmap(png) {
+  return createImageBitmap(new Blob([png], { type: "image/png" }));
+}
+
+/**
+ * Draw the heatmap overlay (a coarse-grid PNG from Python) scaled smoothly to the viewport.
+ * @param {import("./messages.js").HeatmapResult} heatmap
+ */
+export async function showHeatmap(heatmap) {
+  const canvas = $("heatmap");
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(window.innerWidth * dpr);
+  canvas.height = Math.round(window.innerHeight * dpr);
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  // Opacity is in the PNG's alpha channel (Python's colorize), not applied again here.
+  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = "high";
+  ctx.drawImage(await heatmapBitmap(heatmap.png), 0, 0, canvas.width, canvas.height);
+  canvas.hidden = false;
+  $("legend-bar").style.background = `linear-gradient(to right, ${legendGradient(heatmap.legend)})`;
+  $("legend-count").textContent = `${heatmap.n_points} samples`;
+  $("legend").hidden = false;
+}
+
+export function hideHeatmap() {
+  $("heatmap").hidden = true;
+  $("legend").hidden = true;
+}
+
+/**
+ * Compose and download a viewport-sized (device-pixel-aware) PNG: white page, heatmap,
+ * colour legend.
+ * @param {import("./messages.js").HeatmapResult} heatmap
+ */
+export async function downloadHeatmap(heatmap) {
+  const dpr = window.devicePixelRatio || 1;
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.round(window.innerWidth * dpr);
+  canvas.height = Math.round(window.innerHeight * dpr);
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = "high";
+  ctx.drawImage(await heatmapBitmap(heatmap.png), 0, 0, canvas.width, canvas.height);
+  drawLegend(ctx, heatmap, dpr, canvas.height);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = `gazeheat-heatmap-${new Date().toISOString().replace(/[:.]/g, "-")}.png`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+function drawLegend(ctx, heatmap, dpr, canvasHeight) {
+  const w = VIEW.legendWidthPx * dpr;
+  const h = VIEW.legendHeightPx * dpr;
+  const x = 12 * dpr;
+  const y = canvasHeight - h - 30 * dpr;
+  ctx.fillStyle = "rgba(255,255,255,0.9)";
+  ctx.fillRect(x - 6 * dpr, y - 6 * dpr, w + 12 * dpr, h + 30 * dpr);
+  const gradient = ctx.createLinearGradient(x, 0, x + w, 0);
+  for (const [f, [r, g, b]] of heatmap.legend) gradient.addColorStop(f, `rgb(${r},${g},${b})`);
+  ctx.fillStyle = gradient;
+  ctx.fillRect(x, y, w, h);
+  ctx.strokeStyle = "#999";
+  ctx.strokeRect(x, y, w, h);
+  ctx.fillStyle = "#333";
+  ctx.font = `${12 * dpr}px system-ui, sans-serif`;
+  ctx.textBaseline = "top";
+  ctx.fillText("less gaze", x, y + h + 4 * dpr);
+  const right = "more gaze";
+  ctx.fillText(right, x + w - ctx.measureText(right).width, y + h + 4 * dpr);
+}

@@ -1,0 +1,66 @@
+"""gazeheat: the pure-Python core of a browser webcam eye tracker.
+
+Standard library only; runs on CPython 3.11+ and in Pyodide. Modules:
+``features`` (face landmarks -> eye features), ``calibration`` (targets, gaze
+model), ``filters`` (One Euro), ``heatmap`` and ``png`` (density maps as PNG),
+``session`` (session files), ``tracker`` (the stateful tracker the worker drives),
+``errors`` and ``constants``.
+"""
+
+__version__ = "0.1.0"
+
+# Imported after __version__ is set: tracker and _worker read it.
+from .calibration import (  # noqa: E402
+    CalibrationCollector,
+    GazeModel,
+    Target,
+    grid_targets,
+    ridge_solve,
+)
+from .errors import (  # noqa: E402
+    CalibrationError,
+    FormatError,
+    GazeheatError,
+    InputError,
+    error_to_dict,
+)
+from .features import EyeFeatures, Features, HeadPose, extract_features, irises_inside_eyes  # noqa: E402
+from .filters import OneEuroFilter  # noqa: E402
+from .heatmap import Grid, HeatmapImage, colorize, density_grid, legend_stops, render_heatmap_png  # noqa: E402
+from .png import decode_png_rgba, encode_png  # noqa: E402
+from .session import GazeSample, dump_session, load_session, make_session, validate_session  # noqa: E402
+from .tracker import GazeTracker  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "GazeheatError",
+    "InputError",
+    "CalibrationError",
+    "FormatError",
+    "error_to_dict",
+    "EyeFeatures",
+    "HeadPose",
+    "Features",
+    "extract_features",
+    "irises_inside_eyes",
+    "Target",
+    "CalibrationCollector",
+    "GazeModel",
+    "grid_targets",
+    "ridge_solve",
+    "OneEuroFilter",
+    "encode_png",
+    "decode_png_rgba",
+    "Grid",
+    "HeatmapImage",
+    "density_grid",
+    "colorize",
+    "legend_stops",
+    "render_heatmap_png",
+    "GazeSample",
+    "make_session",
+    "validate_session",
+    "load_session",
+    "dump_session",
+    "GazeTracker",
+]

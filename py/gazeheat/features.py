@@ -1,0 +1,350 @@
+"""Gaze features from one face of MediaPipe FaceLandmarker output.
+
+Inputs (per frame, one face):
+
+- ``landmarks``: flat sequence of 478 * 3 floats ``x0, y0, z0, x1, ...``; x and y are
+  normalised to the image width and height (roughly 0..1), z is relative depth
+  (unused). Any indexable sequence works (list, tuple, ``array('f')``).
+- ``matrix``: 16 floats, the 4x4 facial transformation matrix in column-major order
+  (MediaPipe JS ``facialTransformationMatrixes[0].data``).
+- ``image_w_px``, ``image_h_px``: size of the analysed video frame in px.
+
+All geometry is done in image px (normalised coordinates times the image size), so a
+non-square image does not distort angles or ratios.
+
+Eye frame. Each eye has an axis from corner A to corner B, where A is the corner on
+the image-left side of an upright, un-mirrored face: for the subject's right eye
+A = 33 (outer), B = 133 (inner); for the left eye A = 362 (inner), B = 263 (outer).
+So in both eyes the axis points towards image +x, and ``u`` grows the same way.
+With ``e = B - A`` and ``d = iris - A`` (px):
+
+- ``u = (d . e) / |e|^2``: 0 at corner A, 1 at corner B, ~0.5 when centred;
+- ``v = (d x e-perp) / |e|^2`` with ``e-perp = (-e_y, e_x)``: the offset from the
+  corner line in eye widths, positive towards image +y (down) for an upright face;
+- ``openness = |upper lid - lower lid| / |e|`` (lids 159/145 right, 386/374 left).
+
+``u``, ``v`` and ``openness`` are invariant to rotating, scaling and translating the
+face in the image.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from . import _check
+from . import constants as C
+from .errors import InputError
+
+__all__ = [
+    "EyeFeatures",
+    "HeadPose",
+    "Features",
+    "VECTOR_NAMES",
+    "extract_features",
+    "head_pose",
+    "irises_inside_eyes",
+]
+
+#: Names of the entries of ``Features.vector()``, in order.
+VECTOR_NAMES = ("u", "v", "yaw_deg", "pitch_deg")
+
+# Landmark indices (MediaPipe face mesh with irises): corner A, corner B, upper lid,
+# lower lid, iris centre; the 4 iris ring points follow the centre.
+_RIGHT_EYE = (33, 133, 159, 145, 468)
+_LEFT_EYE = (362, 263, 386, 374, 473)
+
+_BLINK = "blink"
+_TOO_SMALL = "eyes too small"
+
+
+@dataclass(frozen=True)
+class EyeFeatures:
+    """Features of one eye.
+
+    ``u``, ``v``: iris centre in the eye frame, in eye widths (see module docstring).
+    ``openness``: lid distance / eye width (dimensionless, ~0.3 open, <0.12 closed).
+    ``width_px``: corner-to-corner distance in image px.
+    ``iris_diameter_px``: twice the mean distance of the 4 iris ring points from the
+    iris centre, in image px.
+    """
+
+    u: float
+    v: float
+    openness: float
+    width_px: float
+    iris_diameter_px: float
+
+    def to_dict(self) -> dict:
+        return {
+            "u": self.u,
+            "v": self.v,
+            "openness": self.openness,
+            "width_px": self.width_px,
+            "iris_diameter_px": self.iris_diameter_px,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> EyeFeatures:
+        """Build from ``to_dict`` output; raises InputError on missing/non-finite fields."""
+        return cls(**_floats(d, ("u", "v", "openness", "width_px", "iris_diameter_px"), "eye"))
+
+
+@dataclass(frozen=True)
+class HeadPose:
+    """Head pose from the facial transformation matrix ``M``.
+
+    The rotation part ``R`` (upper-left 3x3 of ``M``, columns normalised to remove
+    scale) is decomposed as ``R = Ry(yaw) @ Rx(pitch) @ Rz(roll)`` (intrinsic Y-X'-Z''
+    Euler angles; ``Rx/Ry/Rz`` are right-handed rotations about MediaPipe's metric
+    axes: x right, y up, z towards the camera). Ranges: yaw and roll in (-180, 180],
+    pitch in [-90, 90] degrees; all 0 for a face looking straight into the camera.
+    ``tx_cm, ty_cm, tz_cm``: translation column of ``M`` in matrix units (cm in
+    MediaPipe; tz is negative, the face is in front of the camera).
+    """
+
+    yaw_deg: float
+    pitch_deg: float
+    roll_deg: float
+    tx_cm: float
+    ty_cm: float
+    tz_cm: float
+
+    def to_dict(self) -> dict:
+        return {
+            "yaw_deg": self.yaw_deg,
+            "pitch_deg": self.pitch_deg,
+            "roll_deg": self.roll_deg,
+            "tx_cm": self.tx_cm,
+            "ty_cm": self.ty_cm,
+            "tz_cm": self.tz_cm,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> HeadPose:
+        """Build from ``to_dict`` output; raises InputError on missing/non-finite fields."""
+        names = ("yaw_deg", "pitch_deg", "roll_deg", "tx_cm", "ty_cm", "tz_cm")
+        return cls(**_floats(d, names, "head"))
+
+
+@dataclass(frozen=True)
+class Features:
+    """Everything gaze estimation needs from one frame.
+
+    ``right``/``left``: the subject's right eye (landmarks 33/133, iris 468) and left
+    eye (362/263, iris 473). ``iris_diameter_px``: mean of both irises, image px.
+    ``valid`` is False when the frame must not be used for gaze; ``reason`` then says
+    why (``"blink"`` or ``"eyes too small"``), else it is ``""``.
+    """
+
+    right: EyeFeatures
+    left: EyeFeatures
+    head: HeadPose
+    iris_diameter_px: float
+    valid: bool
+    reason: str
+
+    @property
+    def openness(self) -> float:
+        """Mean openness of both eyes (dimensionless)."""
+        return 0.5 * (self.right.openness + self.left.openness)
+
+    def vector(self) -> tuple:
+        """Regression inputs, named by ``VECTOR_NAMES``: ``(u, v, yaw_deg, pitch_deg)``.
+
+        ``u``/``v`` are the means over both eyes (eye widths), yaw and pitch come from
+        ``head`` (degrees).
+        """
+        return (
+            0.5 * (self.right.u + self.left.u),
+            0.5 * (self.right.v + self.left.v),
+            self.head.yaw_deg,
+            self.head.pitch_deg,
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "right": self.right.to_dict(),
+            "left": self.left.to_dict(),
+            "head": self.head.to_dict(),
+            "iris_diameter_px": self.iris_diameter_px,
+            "valid": self.valid,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Features:
+        """Build from ``to_dict`` output; raises InputError on missing/bad fields."""
+        if not isinstance(d, dict):
+            raise InputError(f"features must be a dict, got {type(d).__name__}")
+        try:
+            right, left, head = d["right"], d["left"], d["head"]
+            valid, reason = d["valid"], d["reason"]
+        except KeyError as exc:
+            raise InputError(f"features is missing {exc.args[0]!r}") from None
+        if not isinstance(valid, bool) or not isinstance(reason, str):
+            raise InputError("features.valid must be a bool and features.reason a string")
+        return cls(
+            right=EyeFeatures.from_dict(right),
+            left=EyeFeatures.from_dict(left),
+            head=HeadPose.from_dict(head),
+            iris_diameter_px=_floats(d, ("iris_diameter_px",), "features")["iris_diameter_px"],
+            valid=valid,
+            reason=reason,
+        )
+
+
+def extract_features(landmarks, matrix, image_w_px, image_h_px) -> Features:
+    """Compute ``Features`` for one face.
+
+    Raises InputError if ``landmarks`` does not hold exactly 478 * 3 numbers, if
+    ``matrix`` does not hold 16, if any of them is NaN/infinite, if the image size is
+    not a positive finite number, or if the matrix rotation part is degenerate.
+    A blink (mean openness < ``BLINK_OPENNESS``) or eyes narrower than
+    ``MIN_EYE_WIDTH_PX`` give ``valid=False`` with a ``reason``; that is not an error.
+    """
+    w = _check.positive(image_w_px, "image_w_px", " px")
+    h = _check.positive(image_h_px, "image_h_px", " px")
+    _check_flat(landmarks, C.LANDMARK_VALUES, "landmarks", "478*3 = 1434")
+    head = head_pose(matrix)
+    right = _eye(landmarks, w, h, _RIGHT_EYE)
+    left = _eye(landmarks, w, h, _LEFT_EYE)
+    reason = ""
+    if min(right.width_px, left.width_px) < C.MIN_EYE_WIDTH_PX:
+        reason = _TOO_SMALL
+    elif 0.5 * (right.openness + left.openness) < C.BLINK_OPENNESS:
+        reason = _BLINK
+    return Features(
+        right=right,
+        left=left,
+        head=head,
+        iris_diameter_px=0.5 * (right.iris_diameter_px + left.iris_diameter_px),
+        valid=not reason,
+        reason=reason,
+    )
+
+
+def head_pose(matrix) -> HeadPose:
+    """Head pose from a column-major 4x4 facial transformation matrix (16 numbers).
+
+    See ``HeadPose`` for the angle convention. Raises InputError on a wrong length,
+    non-finite values or a rotation column of zero length.
+    """
+    m = _check_flat(matrix, C.MATRIX_VALUES, "matrix", "16")
+    # Column c of the rotation is m[4c:4c+3]; normalising removes any uniform scale.
+    s0 = math.hypot(m[0], m[1], m[2])
+    s1 = math.hypot(m[4], m[5], m[6])
+    s2 = math.hypot(m[8], m[9], m[10])
+    if min(s0, s1, s2) < 1e-12:
+        raise InputError("matrix has a zero-length rotation column")
+    # R = Ry(yaw) Rx(pitch) Rz(roll) gives R[1][2] = -sin(pitch),
+    # R[0][2] / R[2][2] = tan(yaw), R[1][0] / R[1][1] = tan(roll).
+    r12 = m[9] / s2
+    pitch = math.asin(max(-1.0, min(1.0, -r12)))
+    yaw = math.atan2(m[8] / s2, m[10] / s2)
+    roll = math.atan2(m[1] / s0, m[5] / s1)
+    return HeadPose(
+        yaw_deg=math.degrees(yaw),
+        pitch_deg=math.degrees(pitch),
+        roll_deg=math.degrees(roll),
+        tx_cm=float(m[12]),
+        ty_cm=float(m[13]),
+        tz_cm=float(m[14]),
+    )
+
+
+def irises_inside_eyes(landmarks, image_w_px, image_h_px, margin=C.IRIS_INSIDE_MARGIN) -> bool:
+    """True if each iris centre lies inside its eye's box, grown by ``margin``.
+
+    The box is the bounding box of the two corners and two lids in the eye frame
+    (``u`` along the corner axis, ``v`` across it, both in eye widths); ``margin`` is
+    in eye widths (default 0.1). A sanity check for real landmark output.
+    Raises InputError like ``extract_features`` on bad landmarks or image size.
+    """
+    w = _check.positive(image_w_px, "image_w_px", " px")
+    h = _check.positive(image_h_px, "image_h_px", " px")
+    margin = _check.non_negative(margin, "margin")
+    _check_flat(landmarks, C.LANDMARK_VALUES, "landmarks", "478*3 = 1434")
+    for a, b, upper, lower, iris in (_RIGHT_EYE, _LEFT_EYE):
+        ax, ay = _px(landmarks, a, w, h)
+        ex, ey = _sub(_px(landmarks, b, w, h), (ax, ay))
+        w2 = ex * ex + ey * ey
+        if w2 < C.MIN_EYE_WIDTH_PX**2:
+            return False
+        us, vs = [0.0, 1.0], [0.0, 0.0]
+        for index in (upper, lower):
+            u, v = _eye_uv(_px(landmarks, index, w, h), ax, ay, ex, ey, w2)
+            us.append(u)
+            vs.append(v)
+        u, v = _eye_uv(_px(landmarks, iris, w, h), ax, ay, ex, ey, w2)
+        if not (min(us) - margin <= u <= max(us) + margin):
+            return False
+        if not (min(vs) - margin <= v <= max(vs) + margin):
+            return False
+    return True
+
+
+# --- private helpers ---------------------------------------------------------------
+
+
+def _check_flat(values, length: int, name: str, expected: str):
+    """Check a flat numeric sequence: exact length, all finite. Returns it unchanged."""
+    try:
+        n = len(values)
+    except TypeError:
+        raise InputError(f"{name} must be a sequence of {expected} numbers") from None
+    if n != length:
+        raise InputError(f"{name} must have {expected} values, got {n}")
+    try:
+        # One C-level pass: any NaN or infinity makes the sum non-finite.
+        total = sum(values)
+    except TypeError:
+        raise InputError(f"{name} must contain only numbers") from None
+    if not math.isfinite(total):
+        raise InputError(f"{name} contains a non-finite value (NaN or infinity)")
+    return values
+
+
+def _px(landmarks, index: int, w: float, h: float) -> tuple:
+    k = 3 * index
+    return landmarks[k] * w, landmarks[k + 1] * h
+
+
+def _sub(p: tuple, q: tuple) -> tuple:
+    return p[0] - q[0], p[1] - q[1]
+
+
+def _eye_uv(p: tuple, ax: float, ay: float, ex: float, ey: float, w2: float) -> tuple:
+    dx, dy = p[0] - ax, p[1] - ay
+    return (dx * ex + dy * ey) / w2, (dy * ex - dx * ey) / w2
+
+
+def _eye(landmarks, w: float, h: float, indices: tuple) -> EyeFeatures:
+    a, b, upper, lower, iris = indices
+    ax, ay = _px(landmarks, a, w, h)
+    ex, ey = _sub(_px(landmarks, b, w, h), (ax, ay))
+    width = math.hypot(ex, ey)
+    cx, cy = _px(landmarks, iris, w, h)
+    ring = 0.0
+    for k in range(iris + 1, iris + 5):
+        rx, ry = _px(landmarks, k, w, h)
+        ring += math.hypot(rx - cx, ry - cy)
+    diameter = 0.5 * ring  # 2 * (ring / 4)
+    if width < 1e-9:
+        # Degenerate eye: report it as too small rather than dividing by zero.
+        return EyeFeatures(0.0, 0.0, 0.0, width, diameter)
+    ux, uy = _px(landmarks, upper, w, h)
+    lx, ly = _px(landmarks, lower, w, h)
+    u, v = _eye_uv((cx, cy), ax, ay, ex, ey, width * width)
+    return EyeFeatures(u, v, math.hypot(ux - lx, uy - ly) / width, width, diameter)
+
+
+def _floats(d: dict, names: tuple, what: str) -> dict:
+    if not isinstance(d, dict):
+        raise InputError(f"{what} must be a dict, got {type(d).__name__}")
+    out = {}
+    for name in names:
+        if name not in d:
+            raise InputError(f"{what} is missing {name!r}")
+        out[name] = _check.finite(d[name], f"{what}.{name}")
+    return out

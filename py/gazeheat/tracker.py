@@ -1,0 +1,217 @@
+"""The stateful gaze tracker the worker drives: frames in, gaze samples out.
+
+``GazeTracker`` ties the pieces together: features per frame, a calibration
+collector while calibrating, the fitted ``GazeModel``, a ``OneEuroFilter`` on the
+predicted gaze, and the recording of samples that sessions and heatmaps are made
+from. It takes and returns plain data (numbers, lists, dicts, bytes).
+
+Frame states (``"state"`` in every reply):
+
+- ``"calibrating"``: calibration is running; no gaze is reported (a blink or
+  unusable frame still carries its ``"reason"``).
+- ``"tracking"``: a calibrated, filtered gaze position is in ``x``/``y``.
+- ``"uncalibrated"``: the face is fine but there is no gaze model yet.
+- ``"blink"``: the eyes are closed; ``x``/``y`` are null.
+- ``"invalid"``: features are unusable (``"reason"`` says why); ``x``/``y`` are null.
+- from ``process_no_face``: the caller's reason (e.g. ``"no_face"``).
+
+Recording: once a model exists and no calibration is running, every frame appends
+one sample (null x/y when there is no valid gaze) to the recording.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+
+from . import __version__, _check
+from .calibration import CalibrationCollector, GazeModel, grid_targets
+from .constants import HEATMAP_CELL_PX, HEATMAP_SIGMA_PX
+from .errors import CalibrationError, InputError
+from .features import extract_features
+from .filters import OneEuroFilter
+from .heatmap import legend_stops, render_heatmap_png
+from .session import make_session
+
+__all__ = ["GazeTracker", "STATES"]
+
+#: Every state ``process_frame`` can report.
+STATES = ("calibrating", "tracking", "uncalibrated", "blink", "invalid")
+
+_NAN = math.nan
+
+
+class GazeTracker:
+    """Gaze tracking state for one page (viewport size in CSS px)."""
+
+    def __init__(self, viewport_w_px, viewport_h_px):
+        """Raises InputError unless both sizes are finite numbers > 0."""
+        self.set_viewport(viewport_w_px, viewport_h_px)
+        self._filter = OneEuroFilter()
+        self._collector = None
+        self._model = None
+        self.clear_recording()
+
+    # --- configuration -------------------------------------------------------------
+
+    def set_viewport(self, viewport_w_px, viewport_h_px) -> None:
+        """Set the viewport size (CSS px). A calibration made for another size is
+        kept; recalibrate if the screen geometry really changed."""
+        self.viewport_w_px = _check.positive(viewport_w_px, "viewport_w_px", " px")
+        self.viewport_h_px = _check.positive(viewport_h_px, "viewport_h_px", " px")
+
+    @property
+    def calibrated(self) -> bool:
+        """True once a gaze model has been fitted."""
+        return self._model is not None
+
+    @property
+    def calibrating(self) -> bool:
+        """True between ``start_calibration`` and a successful ``finish_calibration``."""
+        return self._collector is not None
+
+    @property
+    def model(self):
+        """The current ``GazeModel`` or None."""
+        return self._model
+
+    @property
+    def n_samples(self) -> int:
+        """Samples in the recording."""
+        return len(self._t)
+
+    # --- per frame -----------------------------------------------------------------
+
+    def process_frame(self, t_ms, landmarks, matrix, image_w_px, image_h_px,
+                      target_index=None, target_x_px=None, target_y_px=None) -> dict:
+        """Process one frame with a face; return ``{"t_ms", "x", "y", "state", ...}``.
+
+        ``landmarks``/``matrix``/image size as in ``features.extract_features``.
+        While calibrating, pass the target shown (index and position in CSS px);
+        the reply then has ``"kept"``: whether the frame became a calibration
+        sample. When tracking, ``"raw_x"``/``"raw_y"`` hold the unfiltered gaze.
+        Invalid frames carry ``"reason"``.
+
+        Raises InputError on bad input, on a target without ``start_calibration``,
+        or if ``t_ms`` is earlier than the last recorded sample.
+        """
+        t_ms = self._check_time(t_ms)
+        features = extract_features(landmarks, matrix, image_w_px, image_h_px)
+        reply = {"t_ms": t_ms, "x": None, "y": None}
+        if target_index is not None:
+            if self._collector is None:
+                raise InputError("a calibration target was given but start_calibration() was not called")
+            if target_x_px is None or target_y_px is None:
+                raise InputError("target_x_px and target_y_px are required with target_index")
+            reply["kept"] = self._collector.add(t_ms, target_index, target_x_px, target_y_px, features)
+        if self._collector is not None:
+            reply["state"] = "calibrating"
+        elif not features.valid:
+            reply["state"] = "blink" if features.reason == "blink" else "invalid"
+        elif self._model is None:
+            reply["state"] = "uncalibrated"
+        else:
+            raw_x, raw_y = self._model.predict(features)
+            reply["x"], reply["y"] = self._filter.update(t_ms, raw_x, raw_y)
+            reply["raw_x"], reply["raw_y"] = raw_x, raw_y
+            reply["state"] = "tracking"
+        if not features.valid:
+            reply["reason"] = features.reason
+        self._record(t_ms, reply["x"], reply["y"])
+        return reply
+
+    def process_no_face(self, t_ms, reason="no_face") -> dict:
+        """A frame without a usable face: record a null sample and reset the filter.
+
+        Returns ``{"t_ms", "x": None, "y": None, "state": reason}``. Raises
+        InputError on a bad time, a non-string/empty reason, or time going back.
+        """
+        t_ms = self._check_time(t_ms)
+        if not isinstance(reason, str) or not reason:
+            raise InputError(f"reason must be a non-empty string, got {reason!r}")
+        self._filter.reset()
+        self._record(t_ms, None, None)
+        return {"t_ms": t_ms, "x": None, "y": None, "state": reason}
+
+    # --- calibration ---------------------------------------------------------------
+
+    def calibration_targets(self, rows=3, cols=3, margin=0.10) -> list:
+        """Targets for the current viewport: ``[{"index", "x_px", "y_px"}, ...]``
+        row-major from the top-left (see ``calibration.grid_targets``)."""
+        targets = grid_targets(self.viewport_w_px, self.viewport_h_px, rows, cols, margin)
+        return [{"index": i, **t.to_dict()} for i, t in enumerate(targets)]
+
+    def start_calibration(self) -> None:
+        """Start collecting calibration samples (discarding any previous ones)."""
+        self._collector = CalibrationCollector()
+        self._filter.reset()
+
+    def finish_calibration(self) -> dict:
+        """Fit the gaze model; return ``{"n_targets", "n_samples", "rms_px", "per_target"}``.
+
+        Raises CalibrationError if calibration was not started, has too few targets
+        or is degenerate; calibration then stays open so more samples can be added.
+        """
+        if self._collector is None:
+            raise CalibrationError("start_calibration() was not called")
+        model = GazeModel.fit(self._collector)
+        self._model = model
+        self._collector = None
+        self._filter.reset()
+        return model.summary()
+
+    # --- outputs -------------------------------------------------------------------
+
+    def heatmap_png(self, width_px=None, height_px=None, cell_px=HEATMAP_CELL_PX,
+                    sigma_px=HEATMAP_SIGMA_PX) -> dict:
+        """Heatmap of the recording over ``[0, width_px) x [0, height_px)`` CSS px of
+        the viewport (default: the whole viewport).
+
+        Returns ``HeatmapImage.to_dict()`` (``"png"`` bytes, ``"grid_w"``,
+        ``"grid_h"``, ``"cell_px"``, ``"max_density"``, ``"n_points"``) plus
+        ``"width_px"``, ``"height_px"`` and ``"legend"`` (``legend_stops`` of the
+        colormap, for the page's colour bar). Raises InputError on bad sizes.
+        """
+        w = self.viewport_w_px if width_px is None else width_px
+        h = self.viewport_h_px if height_px is None else height_px
+        image = render_heatmap_png(zip(self._x, self._y, strict=True), w, h, cell_px, sigma_px)
+        return {**image.to_dict(), "width_px": w, "height_px": h, "legend": legend_stops()}
+
+    def session(self, created_iso=None) -> dict:
+        """The recording as a session dict (``session.make_session``), with the
+        current calibration model (or null). ``created_iso``: ISO 8601 time, None
+        for now."""
+        samples = [
+            {"t_ms": t, "x": None, "y": None} if x != x else {"t_ms": t, "x": x, "y": y}
+            for t, x, y in zip(self._t, self._x, self._y, strict=True)
+        ]
+        calibration = self._model.to_dict() if self._model is not None else None
+        return make_session(samples, self.viewport_w_px, self.viewport_h_px,
+                            calibration, created_iso, __version__)
+
+    def clear_recording(self) -> None:
+        """Drop all recorded samples (calibration is kept)."""
+        self._t = array("d")
+        self._x = array("d")  # NaN marks a null sample
+        self._y = array("d")
+
+    # --- private -------------------------------------------------------------------
+
+    def _recording(self) -> bool:
+        return self._model is not None and self._collector is None
+
+    def _check_time(self, t_ms) -> float:
+        t_ms = _check.finite(t_ms, "t_ms")
+        if self._recording() and self._t and t_ms < self._t[-1]:
+            raise InputError(
+                f"t_ms {t_ms} is earlier than the last recorded sample ({self._t[-1]}); "
+                "call clear_recording() before restarting the clock"
+            )
+        return t_ms
+
+    def _record(self, t_ms: float, x, y) -> None:
+        if not self._recording():
+            return
+        self._t.append(t_ms)
+        self._x.append(_NAN if x is None else x)
+        self._y.append(_NAN if y is None else y)

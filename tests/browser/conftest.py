@@ -1,0 +1,61 @@
+"""Fixtures for the browser tests: one server for dist/, one Playwright, browsers per scene."""
+from __future__ import annotations
+
+import pytest
+
+from harness import RequestLog, VIEWPORT, launch, serve_dist
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    with serve_dist() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    with playwright_sync.sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browsers(playwright):
+    """Browsers by fake-camera scene, launched on first use, closed at the end."""
+    opened = {}
+
+    def get(scene):
+        if scene not in opened:
+            opened[scene] = launch(playwright, scene)
+        return opened[scene]
+
+    yield get
+    for browser in opened.values():
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browsers, base_url):
+    """open_page(scene, query) -> (page, request_log). Every request of every page opened
+    through this fixture is checked at teardown: none may leave 127.0.0.1."""
+    contexts = []
+    logs = []
+
+    def open_(scene="demo", query="", permissions=("camera",)):
+        context = browsers(scene).new_context(viewport=VIEWPORT, accept_downloads=True,
+                                              permissions=list(permissions))
+        contexts.append(context)
+        log = RequestLog(context)
+        logs.append(log)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.goto(base_url + ("?" + query if query else ""))
+        return page, log
+
+    yield open_
+    for context in contexts:
+        context.close()  # closing also triggers MediaPipe's close-time telemetry attempt
+    for log in logs:
+        assert log.foreign() == [], f"requests left 127.0.0.1: {log.foreign()}"

@@ -1,0 +1,181 @@
+"""gazeheat.tracker: end-to-end calibration and tracking on synthetic faces."""
+
+import math
+import random
+
+import pytest
+
+from gazeheat.errors import CalibrationError, InputError
+from gazeheat.png import decode_png_rgba
+from gazeheat.session import validate_session
+from gazeheat.tracker import STATES, GazeTracker
+
+W, H = 1280, 720
+FRAME_MS = 33.3
+
+
+def eye_uv(x, y):
+    """Where the irises sit (eye widths) when looking at (x, y) px: a smooth map."""
+    xn, yn = x / W - 0.5, y / H - 0.5
+    return 0.5 + 0.24 * xn + 0.03 * xn * xn, 0.02 + 0.10 * yn + 0.02 * xn * yn
+
+
+class Face:
+    """Synthetic MediaPipe output for a person looking at screen points."""
+
+    def __init__(self, synth, seed=0, noise=0.002):
+        self.synth = synth
+        self.rng = random.Random(seed)
+        self.noise = noise
+
+    def frame(self, x, y, openness=0.3):
+        u, v = eye_uv(x, y)
+        u += self.rng.gauss(0, self.noise)
+        v += self.rng.gauss(0, self.noise)
+        landmarks = self.synth.landmarks(u=u, v=v, left_uv=(u + 0.01, v), openness=openness)
+        matrix = self.synth.matrix(self.rng.gauss(0, 0.3), self.rng.gauss(0, 0.3), 0.0)
+        return landmarks, matrix, 640, 480
+
+
+def calibrate(tracker, face, t=0.0, targets=None, blink_every=17):
+    targets = tracker.calibration_targets() if targets is None else targets
+    tracker.start_calibration()
+    kept = 0
+    for target in targets:
+        for k in range(45):  # 1.5 s per target
+            openness = 0.04 if k % blink_every == 5 else 0.3
+            reply = tracker.process_frame(t, *face.frame(target["x_px"], target["y_px"], openness),
+                                          target["index"], target["x_px"], target["y_px"])
+            assert reply["state"] == "calibrating" and reply["x"] is None
+            kept += reply["kept"]
+            t += FRAME_MS
+    return t, kept
+
+
+@pytest.fixture
+def calibrated(synth):
+    tracker = GazeTracker(W, H)
+    face = Face(synth, seed=1)
+    t, kept = calibrate(tracker, face)
+    summary = tracker.finish_calibration()
+    return tracker, face, t, kept, summary
+
+
+def test_calibration_summary(calibrated):
+    tracker, _, _, kept, summary = calibrated
+    assert tracker.calibrated and not tracker.calibrating
+    assert summary["n_targets"] == 9
+    assert summary["n_samples"] == kept
+    # 400 ms settle of 1.5 s leaves ~32 frames per target, minus blinks.
+    assert 9 * 25 <= kept <= 9 * 33
+    assert summary["rms_px"] < 40.0
+    assert len(summary["per_target"]) == 9
+    assert all(t["mean_err_px"] < 60.0 for t in summary["per_target"])
+
+
+def test_held_out_points_are_tracked(calibrated):
+    tracker, face, t, _, _ = calibrated
+    for fx, fy in ((0.3, 0.6), (0.7, 0.25), (0.5, 0.5), (0.2, 0.8), (0.85, 0.15)):
+        x, y = fx * W, fy * H
+        raw_errors = []
+        for _ in range(30):
+            reply = tracker.process_frame(t, *face.frame(x, y))
+            t += FRAME_MS
+            assert reply["state"] == "tracking"
+            raw_errors.append(math.hypot(reply["raw_x"] - x, reply["raw_y"] - y))
+        assert sum(raw_errors) / len(raw_errors) < 40.0
+        assert math.hypot(reply["x"] - x, reply["y"] - y) < 40.0  # filtered, settled
+
+
+def test_invalid_frames_and_no_face_give_null_samples(calibrated, synth):
+    tracker, face, t, _, _ = calibrated
+    assert tracker.n_samples == 0
+    reply = tracker.process_frame(t, *face.frame(600, 300))
+    assert reply["state"] == "tracking"
+    reply = tracker.process_frame(t + 33, *face.frame(600, 300, openness=0.03))
+    assert reply == {"t_ms": t + 33, "x": None, "y": None, "state": "blink", "reason": "blink"}
+    tiny = synth.landmarks(scale=0.05)
+    reply = tracker.process_frame(t + 66, tiny, synth.matrix(), 640, 480)
+    assert reply["state"] == "invalid" and reply["reason"] == "eyes too small"
+    reply = tracker.process_no_face(t + 100, "no_face")
+    assert reply == {"t_ms": t + 100, "x": None, "y": None, "state": "no_face"}
+    # the filter restarted: the next sample is the raw prediction
+    reply = tracker.process_frame(t + 133, *face.frame(900, 500))
+    assert (reply["x"], reply["y"]) == (reply["raw_x"], reply["raw_y"])
+    session = tracker.session("2025-01-31T12:00:00Z")
+    assert validate_session(session) is session
+    samples = session["samples"]
+    assert len(samples) == tracker.n_samples == 5
+    assert [s["x"] is None for s in samples] == [False, True, True, True, False]
+    assert session["calibration"]["model"] == "poly2-ridge"
+    assert session["viewport"] == {"width": W, "height": H}
+
+
+def test_heatmap_of_the_recording(calibrated):
+    tracker, face, t, _, _ = calibrated
+    for k in range(60):
+        tracker.process_frame(t + k * FRAME_MS, *face.frame(400 if k < 30 else 900, 300))
+    result = tracker.heatmap_png()
+    assert result["n_points"] == 60
+    assert (result["width_px"], result["height_px"]) == (W, H)
+    w, h, rgba = decode_png_rgba(result["png"])
+    assert (w, h) == (result["grid_w"], result["grid_h"]) == (160, 90)
+    assert max(rgba[3::4]) > 0
+    small = tracker.heatmap_png(640, 360, cell_px=16, sigma_px=20)
+    assert (small["grid_w"], small["grid_h"]) == (40, 23)
+    tracker.clear_recording()
+    assert tracker.n_samples == 0
+    assert tracker.heatmap_png()["n_points"] == 0
+
+
+def test_states_before_calibration(synth):
+    tracker = GazeTracker(W, H)
+    face = Face(synth)
+    reply = tracker.process_frame(0, *face.frame(10, 10))
+    assert reply == {"t_ms": 0.0, "x": None, "y": None, "state": "uncalibrated"}
+    assert tracker.process_frame(33, *face.frame(10, 10, openness=0.02))["state"] == "blink"
+    assert tracker.process_no_face(66, "no_face")["state"] == "no_face"
+    assert tracker.n_samples == 0  # nothing is recorded before calibration
+    assert set(STATES) == {"calibrating", "tracking", "uncalibrated", "blink", "invalid"}
+
+
+def test_calibration_errors(synth):
+    tracker = GazeTracker(W, H)
+    face = Face(synth)
+    with pytest.raises(CalibrationError, match="start_calibration"):
+        tracker.finish_calibration()
+    with pytest.raises(InputError, match="start_calibration"):
+        tracker.process_frame(0, *face.frame(0, 0), 0, 10.0, 10.0)
+    targets = tracker.calibration_targets()[:4]
+    t, _ = calibrate(tracker, face, targets=targets)
+    with pytest.raises(CalibrationError, match="got 4"):
+        tracker.finish_calibration()
+    assert tracker.calibrating  # still open: more targets can be added
+    with pytest.raises(InputError, match="target_x_px"):
+        tracker.process_frame(t, *face.frame(0, 0), 5, None, None)
+    t, _ = calibrate(tracker, face, t=t)
+    assert tracker.finish_calibration()["n_targets"] == 9
+
+
+def test_time_going_back_while_recording_is_an_error(calibrated):
+    tracker, face, t, _, _ = calibrated
+    tracker.process_frame(t, *face.frame(100, 100))
+    with pytest.raises(InputError, match="clear_recording"):
+        tracker.process_frame(t - 10, *face.frame(100, 100))
+    with pytest.raises(InputError, match="earlier"):
+        tracker.process_no_face(t - 10)
+    tracker.clear_recording()
+    assert tracker.process_frame(0.0, *face.frame(100, 100))["state"] == "tracking"
+
+
+def test_viewport_and_targets():
+    tracker = GazeTracker(1000, 500)
+    assert tracker.calibration_targets()[0] == {"index": 0, "x_px": 100.0, "y_px": 50.0}
+    tracker.set_viewport(2000, 1000)
+    assert tracker.calibration_targets(rows=1, cols=1) == [{"index": 0, "x_px": 1000.0, "y_px": 500.0}]
+    with pytest.raises(InputError):
+        tracker.set_viewport(0, 10)
+    with pytest.raises(InputError):
+        GazeTracker(float("nan"), 10)
+    with pytest.raises(InputError, match="reason"):
+        tracker.process_no_face(0, "")
