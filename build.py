@@ -65,7 +65,7 @@ PYODIDE_TEST_WHEELS = ["pytest==9.2.0", "pluggy==1.7.0", "iniconfig==2.3.1",
 
 CHROMIUM = Path("/usr/bin/chromium")
 DEMO_SCENES = ["demo"]                         # shipped in dist/media/
-TEST_SCENES = ["demo", "noface", "twofaces", "dark"]   # fake-webcam inputs for tests
+TEST_SCENES = ["demo", "noface", "twofaces", "dark", "frozen"]   # fake-webcam inputs for tests
 
 # dist/ layout: source → destination (relative to dist/)
 SITE_DIR = ROOT / "site"

@@ -61,6 +61,8 @@ everythingReady.catch((error) => ui.showStartupError(`${error.message} — reloa
 // --- app state ---------------------------------------------------------------------
 const app = {
   running: false,
+  /** @type {?import("./camera.js").Source} */
+  source: null,
   landmarker: null,
   /** landmarker.detectFace, once its module has loaded */
   detectFace: null,
@@ -91,6 +93,7 @@ async function begin(open) {
   const video = ui.elements.video;
   try {
     const source = await open(video);
+    app.source = source;
     ui.setSourceLabel(source.label);
   } catch (error) {
     ui.setStartBusy(false);
@@ -190,7 +193,7 @@ function onSample(sample) {
   debug.answered++;
   debug.lastSample = sample;
   if (debug.firstAnswer_ms === null) debug.firstAnswer_ms = performance.now();
-  if (!app.running) return;
+  if (!app.running || document.hidden) return; // a late answer must not hide the paused state
   countState(sample.state);
   ui.showState(sample.state);
   ui.showGaze(sample.x, sample.y);
@@ -221,12 +224,7 @@ setInterval(() => {
 document.addEventListener("visibilitychange", () => {
   if (!app.running) return;
   if (document.hidden) {
-    if (app.run) {
-      app.run = null;
-      ui.showCalibrationStep(null);
-      ui.showMessage("Calibration was interrupted because the tab was hidden. Calibrate again.", true);
-      updateControls();
-    }
+    cancelCalibration("Calibration was interrupted because the tab was hidden. Calibrate again.");
     noGaze("hidden", frameTime());
   } else {
     app.checker.reset();
@@ -247,6 +245,15 @@ async function startCalibration() {
   }
 }
 
+function cancelCalibration(reason = "Calibration cancelled.") {
+  if (!app.run) return;
+  app.run = null;
+  host.call("calibrationCancel", {}).catch(onEngineError);
+  ui.showCalibrationStep(null);
+  ui.showMessage(reason + (app.calibrated ? " The previous calibration is still in use." : ""), true);
+  updateControls();
+}
+
 async function finishCalibration() {
   app.run = null;
   ui.showCalibrationStep(null);
@@ -256,10 +263,14 @@ async function finishCalibration() {
     debug.calibration = summary;
     app.calibrated = true;
     ui.showMessage(`Calibrated on ${summary.n_targets} targets (fit error ` +
-      `${Math.round(summary.rms_px)} px). Look around — the dot follows your gaze.`);
+      `${Math.round(summary.rms_px)} px). ` + (app.source?.kind === "demo"
+      ? "The demo face does not follow the dots, so its gaze is not meaningful: it shows the pipeline at work."
+      : "Look around — the dot follows your gaze."));
   } catch (error) {
     debug.calibration = { error: error.message };
-    ui.showMessage(`Calibration failed: ${error.message}`, true);
+    host.call("calibrationCancel", {}).catch(onEngineError);
+    ui.showMessage(`Calibration failed: ${error.message} Calibrate again; keep your face in view ` +
+      "and look at each dot." + (app.calibrated ? " The previous calibration is still in use." : ""), true);
   }
   updateControls();
 }
@@ -308,6 +319,7 @@ ui.bindControls({
   onCamera: () => begin(openCamera),
   onDemo: () => begin(openDemo),
   onCalibrate: startCalibration,
+  onCancelCalibration: cancelCalibration,
   onHeatmap: toggleHeatmap,
   onDownload: downloadHeatmap,
   onClear: clearRecording,

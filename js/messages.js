@@ -94,6 +94,7 @@ export const PY_CALLS = Object.freeze({
   noFace: { fn: "no_face", args: ["t_ms", "reason"] },
   calibrationStart: { fn: "calibration_start", args: [] },
   calibrationFinish: { fn: "calibration_finish", args: [] },
+  calibrationCancel: { fn: "calibration_cancel", args: [] },
   heatmap: { fn: "heatmap", args: ["width_px", "height_px"] },
   session: { fn: "session", args: ["created_iso"] },
   clear: { fn: "clear_recording", args: [] },

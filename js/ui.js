@@ -77,10 +77,12 @@ export function setControls(s) {
   $("btn-download").disabled = s.samples === 0 || s.calibrating;
   $("btn-clear").disabled = s.samples === 0 || s.calibrating;
   $("toolbar").dataset.samples = String(s.samples);
+  // Nothing but the target while calibrating: the toolbar would hide the top targets.
+  $("stage").classList.toggle("calibrating", s.calibrating);
 }
 
 /**
- * @param {{onCamera, onDemo, onCalibrate, onHeatmap, onDownload, onClear, onStop}} h
+ * @param {{onCamera, onDemo, onCalibrate, onCancelCalibration, onHeatmap, onDownload, onClear, onStop}} h
  */
 export function bindControls(h) {
   $("start-camera").onclick = h.onCamera;
@@ -92,6 +94,9 @@ export function bindControls(h) {
   $("btn-stop").onclick = h.onStop;
   $("toggle-preview").onchange = (e) => $("preview").classList.toggle("hidden-preview", !e.target.checked);
   $("toggle-landmarks").onchange = () => clearPreview();
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") h.onCancelCalibration();
+  });
 }
 
 export function viewportSize() {

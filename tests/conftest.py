@@ -45,6 +45,11 @@ def Rotation():
 
 
 @pytest.fixture
+def jsonschema():
+    return pytest.importorskip("jsonschema")
+
+
+@pytest.fixture
 def PIL_Image():
     return pytest.importorskip("PIL.Image")
 

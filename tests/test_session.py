@@ -120,3 +120,24 @@ def test_unknown_fields_are_kept():
     session = make_session([], 10, 10, None, CREATED)
     session["notes"] = "added by a later version"
     assert load_session(json.dumps(session))["notes"] == "added by a later version"
+
+
+def test_documented_schema_accepts_what_make_session_writes(jsonschema):
+    import json
+    from pathlib import Path
+
+    from gazeheat.session import make_session, validate_session
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    schema = json.loads((docs / "session.schema.json").read_text())
+    session = make_session([{"t_ms": 0.0, "x": 1.5, "y": 2.5}, {"t_ms": 33.3, "x": None, "y": None}],
+                           1280, 720, None, "2026-11-21T09:30:00.000+00:00", "0.1.0")
+    jsonschema.validate(session, schema)
+    validate_session(session)
+    for broken in ({**session, "version": 2}, {**session, "samples": [{"t_ms": 0, "x": "a", "y": 1}]}):
+        try:
+            jsonschema.validate(broken, schema)
+        except jsonschema.ValidationError:
+            pass
+        else:
+            raise AssertionError(f"schema accepted {broken}")

@@ -125,3 +125,12 @@ def test_calls_before_init_fail_cleanly():
     assert reply["ok"] is False and reply["error"]["type"] == "InputError"
     assert "init()" in reply["error"]["message"]
     assert _worker.init(0, 10)["error"]["type"] == "InputError"
+
+
+def test_cancelled_calibration_keeps_tracking_uncalibrated(worker, synth):
+    _ok(worker.calibration_start())
+    frame = worker.frame(0.0, synth.landmarks(), synth.matrix(), 640, 480, 0, 128.0, 72.0)
+    assert _ok(frame)["state"] == "calibrating"
+    assert _ok(worker.calibration_cancel()) is None
+    frame = worker.frame(40.0, synth.landmarks(), synth.matrix(), 640, 480)
+    assert _ok(frame)["state"] == "uncalibrated"

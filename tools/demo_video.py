@@ -14,7 +14,7 @@ over the scene's length):
   the site plays in a looped ``<video>``. Encoded by the static ffmpeg shipped
   in the ``imageio-ffmpeg`` wheel from the very same YUV frames as the .y4m.
 
-Scenes (see ``SCENES``): ``demo`` (webm + y4m), ``noface``, ``twofaces``,
+Scenes (see ``SCENES``): ``demo`` (webm + y4m), ``noface``, ``twofaces``, ``frozen``,
 ``dark`` (y4m).
 
 Output is deterministic: there is no randomness, and ffmpeg runs single-threaded
@@ -161,12 +161,13 @@ SCENES: dict[str, Scene] = {
         brightness=1.0,
         formats=("webm", "y4m"),
     ),
+    # A little motion: a perfectly still picture is what a frozen camera sends.
     "noface": Scene(
         duration_s=SHORT_DURATION_S,
         faces=(),
         mask=_MASK_LARGE,
-        drift_px=(0.0, 0.0),
-        zoom=0.0,
+        drift_px=(8.0, 4.0),
+        zoom=0.01,
         brightness=1.0,
         formats=("y4m",),
     ),
@@ -187,6 +188,16 @@ SCENES: dict[str, Scene] = {
         drift_px=(8.0, 4.0),
         zoom=0.01,
         brightness=DARK_BRIGHTNESS,
+        formats=("y4m",),
+    ),
+    # Every frame identical: a camera that stopped delivering new pictures.
+    "frozen": Scene(
+        duration_s=SHORT_DURATION_S,
+        faces=(_DEMO_FACE,),
+        mask=_MASK_LARGE,
+        drift_px=(0.0, 0.0),
+        zoom=0.0,
+        brightness=1.0,
         formats=("y4m",),
     ),
 }

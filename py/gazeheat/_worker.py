@@ -27,6 +27,7 @@ __all__ = [
     "no_face",
     "calibration_targets",
     "calibration_start",
+    "calibration_cancel",
     "calibration_finish",
     "heatmap",
     "session",
@@ -84,6 +85,11 @@ def calibration_start() -> dict:
         return tracker.calibration_targets()
 
     return _call(run)
+
+
+def calibration_cancel() -> dict:
+    """Stop calibrating without fitting (the previous model stays); result: None."""
+    return _call(lambda: _get().cancel_calibration())
 
 
 def calibration_finish() -> dict:

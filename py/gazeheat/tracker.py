@@ -146,6 +146,12 @@ class GazeTracker:
         self._collector = CalibrationCollector()
         self._filter.reset()
 
+    def cancel_calibration(self) -> None:
+        """Stop calibrating without fitting: the previous model (if any) stays in use.
+        Does nothing when not calibrating."""
+        self._collector = None
+        self._filter.reset()
+
     def finish_calibration(self) -> dict:
         """Fit the gaze model; return ``{"n_targets", "n_samples", "rms_px", "per_target"}``.
 

@@ -132,3 +132,30 @@ def test_a_failing_startup_phase_is_reported(open_page, base_url):
     assert "gazeheat Python package" in page.inner_text("#startup-error")
     assert "failed" in page.evaluate(
         "[...document.querySelectorAll('#loading-list li')].map(li => li.className).join(' ')")
+
+
+def test_frozen_camera_gives_a_clear_state_and_no_gaze(open_page):
+    page, _ = open_page("frozen", "source=camera")
+    _state_seen(page, "frozen")
+    assert not page.is_visible("#gaze-dot")
+    assert "stopped" in page.inner_text("#status")
+
+
+def test_hidden_tab_pauses_and_tracking_resumes(open_page):
+    page, _ = open_page("demo", "source=camera")
+    poll(page, "window.gazeheatDebug.answered > 5", STARTUP_S)
+    # Headless Chromium never hides a tab by itself: emulate the browser's signal.
+    page.evaluate("""() => {
+        Object.defineProperty(document, 'hidden', {value: true, configurable: true});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    poll(page, "document.getElementById('status').dataset.state === 'hidden'", 10)
+    assert "hidden" in page.inner_text("#status") and not page.is_visible("#gaze-dot")
+    frames = page.evaluate("gazeheatDebug.frames")
+    time.sleep(1.0)
+    assert page.evaluate("gazeheatDebug.frames") == frames, "frames were processed while hidden"
+    page.evaluate("""() => {
+        Object.defineProperty(document, 'hidden', {value: false, configurable: true});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    poll(page, "document.getElementById('status').dataset.state === 'uncalibrated'", 10)
