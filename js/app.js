@@ -2,9 +2,12 @@
 // calibration, heatmap. The only module that knows all the others.
 import { CalibrationRun } from "./calibration.js";
 import { CameraError, closeSource, openCamera, openDemo } from "./camera.js";
-import { WORKER, FRAME_CHECK } from "./constants.js";
+import { FRAME_CHECK, LIVE_VIEWS, STORAGE_KEYS, VIEW, WORKER } from "./constants.js";
 import { FrameChecker } from "./frame_check.js";
+import { LiveView } from "./live_view.js";
 import { STARTUP_PHASES } from "./messages.js";
+import { SettingsPanel } from "./settings_panel.js";
+import { loadJson, removeKey, saveJson } from "./storage.js";
 import * as ui from "./ui.js";
 import { WorkerHost } from "./worker_host.js";
 
@@ -73,13 +76,18 @@ const app = {
   run: null,
   calibrated: false,
   samples: 0,
-  heatmapShown: false,
   errorShown: false,
+  live: new LiveView(),
+  /** @type {Object<string, boolean>} which live views are on (LIVE_VIEWS keys) */
+  views: Object.fromEntries(LIVE_VIEWS.map((v) => [v.key, v.initially])),
+  /** @type {?SettingsPanel} */
+  settings: null,
+  liveBusy: false,
 };
 
 function updateControls() {
   ui.setControls({ calibrated: app.calibrated, samples: app.samples,
-    heatmapShown: app.heatmapShown, calibrating: app.run !== null });
+    calibrating: app.run !== null });
 }
 
 function countState(state) {
@@ -107,6 +115,7 @@ async function begin(open) {
     [app.landmarker, , { detectFace: app.detectFace }] = await everythingReady;
     const { width_px, height_px } = ui.viewportSize();
     await host.call("init", { viewport_w_px: width_px, viewport_h_px: height_px });
+    await setUpSettings();
   } catch (error) {
     closeSource(video);
     ui.showScreen("start");
@@ -140,7 +149,7 @@ function frameTime() {
 function noGaze(state, t_ms) {
   countState(state);
   ui.showState(state);
-  ui.showGaze(null, null);
+  app.live.gap(t_ms);
   if (host.inFlight < WORKER.maxFramesInFlight) {
     host.call("noFace", { t_ms, reason: state }).catch(onEngineError);
   }
@@ -196,7 +205,7 @@ function onSample(sample) {
   if (!app.running || document.hidden) return; // a late answer must not hide the paused state
   countState(sample.state);
   ui.showState(sample.state);
-  ui.showGaze(sample.x, sample.y);
+  app.live.addSample(sample);
   if (sample.x !== null && sample.state === "tracking") {
     app.samples++;
     if (app.samples === 1 || app.samples % 30 === 0) updateControls();
@@ -217,7 +226,7 @@ setInterval(() => {
       performance.now() - app.lastVideoFrame_ms > FRAME_CHECK.frozenAfterMs) {
     countState("frozen");
     ui.showState("frozen");
-    ui.showGaze(null, null);
+    app.live.gap(performance.now());
   }
 }, FRAME_CHECK.watchdogIntervalMs);
 
@@ -236,7 +245,8 @@ document.addEventListener("visibilitychange", () => {
 async function startCalibration() {
   try {
     const targets = await host.call("calibrationStart", {});
-    hideHeatmap();
+    ui.hideHeatmap();
+    app.live.clear();
     ui.showMessage("");
     app.run = new CalibrationRun(targets, performance.now());
     updateControls();
@@ -275,30 +285,47 @@ async function finishCalibration() {
   updateControls();
 }
 
-// --- heatmap -----------------------------------------------------------------------
+// --- live views and heatmap --------------------------------------------------------
 function heatmapRequest() {
   const { width_px, height_px } = ui.viewportSize();
   return host.call("heatmap", { width_px, height_px });
 }
 
-function hideHeatmap() {
-  app.heatmapShown = false;
-  ui.hideHeatmap();
+/** Switch a live view on or off; remembered across reloads. */
+function setView(key, on) {
+  app.views[key] = on;
+  ui.showViewToggle(key, on);
+  if (key === "heatmap") {
+    if (on) refreshLive();
+    else ui.hideHeatmap();
+  } else {
+    app.live.setVisible(key, on);
+    if (key === "fixations" && on) refreshLive();
+  }
+  const error = saveJson(STORAGE_KEYS.views, app.views);
+  if (error) ui.showMessage(`View choice not kept: ${error}`, true);
 }
 
-async function toggleHeatmap() {
-  if (app.heatmapShown) {
-    hideHeatmap();
-  } else {
-    try {
-      await ui.showHeatmap(await heatmapRequest());
-      app.heatmapShown = true;
-    } catch (error) {
-      ui.showMessage(`The heatmap could not be drawn: ${error.message}`, true);
-    }
+/** Once a second: fixations of the last seconds and the heatmap, computed in the worker. */
+async function refreshLive() {
+  if (!app.running || app.liveBusy || app.run || document.hidden) return;
+  if (!app.views.fixations && !app.views.heatmap) return;
+  app.liveBusy = true; // never queue refreshes behind a slow one
+  try {
+    const { width_px, height_px } = ui.viewportSize();
+    const result = await host.call("live", {
+      since_ms: performance.now() - VIEW.fixationWindowMs, with_fixations: app.views.fixations,
+      with_heatmap: app.views.heatmap, width_px, height_px });
+    if (app.views.fixations) app.live.setFixations(result.fixations);
+    if (app.views.heatmap && result.heatmap) await ui.showHeatmap(result.heatmap);
+    debug.liveRefreshes = (debug.liveRefreshes ?? 0) + 1;
+  } catch (error) {
+    onEngineError(error);
+  } finally {
+    app.liveBusy = false;
   }
-  updateControls();
 }
+setInterval(refreshLive, VIEW.liveRefreshMs);
 
 async function downloadHeatmap() {
   try {
@@ -311,8 +338,39 @@ async function downloadHeatmap() {
 async function clearRecording() {
   await host.call("clear", {}).catch(onEngineError);
   app.samples = 0;
-  hideHeatmap();
+  app.live.clear();
+  ui.hideHeatmap();
   updateControls();
+}
+
+// --- settings (schema and validation in Python; kept in localStorage) --------------
+async function setUpSettings() {
+  if (app.settings) return;
+  const schema = await host.call("settingsSchema", {});
+  const saved = loadJson(STORAGE_KEYS.settings);
+  let values;
+  try {
+    values = await host.call("configure", { settings: saved.value ?? {} });
+    if (saved.error) ui.showMessage(`Settings: ${saved.error}; using the defaults.`, true);
+  } catch (error) {
+    ui.showMessage(`Saved settings were not usable (${error.message}); using the defaults.`, true);
+    removeKey(STORAGE_KEYS.settings);
+    values = await host.call("configure", { settings: {} });
+  }
+  app.settings = new SettingsPanel(schema, applySettings);
+  app.settings.show(values);
+}
+
+/** Apply settings from the panel; returns an error message, or null when applied and saved. */
+async function applySettings(values) {
+  try {
+    const applied = await host.call("configure", { settings: values });
+    debug.settings = applied;
+    refreshLive();
+    return saveJson(STORAGE_KEYS.settings, applied);
+  } catch (error) {
+    return error.message;
+  }
 }
 
 ui.bindControls({
@@ -320,11 +378,21 @@ ui.bindControls({
   onDemo: () => begin(openDemo),
   onCalibrate: startCalibration,
   onCancelCalibration: cancelCalibration,
-  onHeatmap: toggleHeatmap,
+  onSettings: () => app.settings?.open(),
+  onToggleView: (key) => setView(key, !app.views[key]),
   onDownload: downloadHeatmap,
   onClear: clearRecording,
   onStop: stop,
 });
+
+// Live views as the user left them last time.
+const savedViews = loadJson(STORAGE_KEYS.views).value;
+for (const view of LIVE_VIEWS) {
+  const on = typeof savedViews?.[view.key] === "boolean" ? savedViews[view.key] : view.initially;
+  app.views[view.key] = on;
+  ui.showViewToggle(view.key, on);
+  if (view.key !== "heatmap") app.live.setVisible(view.key, on);
+}
 
 // ?source=demo or ?source=camera starts at once (links for demos, tests and benchmarks).
 if (params.get("source") === "demo") begin(openDemo);

@@ -61,6 +61,12 @@ export const CALIBRATION = Object.freeze({
 
 /** Live view and heatmap display (the density itself is Python's: gazeheat/constants.py). */
 export const VIEW = Object.freeze({
+  trailMs: 3000, // the gaze trail shows the last 3 s, fading with age
+  fixationWindowMs: 10000, // live fixation circles: the last 10 s
+  liveRefreshMs: 1000, // live heatmap and fixations are recomputed in the worker once a second
+  fixationRadiusPxPerS: 40, // circle radius grows with duration: 40 px per second...
+  fixationMinRadiusPx: 8, // ...from this minimum
+  fixationMaxRadiusPx: 60,
   legendWidthPx: 220,
   legendHeightPx: 14,
 });
@@ -78,4 +84,26 @@ export const STATE_TEXT = Object.freeze({
   hidden: "Paused while this tab is hidden",
   blink: "Eyes closed",
   invalid: "Eyes not measurable",
+});
+
+/** Live views people can switch on and off, with their keyboard shortcuts. */
+export const LIVE_VIEWS = Object.freeze([
+  { key: "dot", label: "Gaze dot", shortcut: "d", initially: true },
+  { key: "trail", label: "Trail", shortcut: "t", initially: true },
+  { key: "fixations", label: "Fixations", shortcut: "f", initially: false },
+  { key: "heatmap", label: "Live heatmap", shortcut: "h", initially: false },
+]);
+
+/** Other keyboard shortcuts (listed in the in-app help). */
+export const SHORTCUTS = Object.freeze([
+  { shortcut: "c", label: "Calibrate" },
+  { shortcut: "s", label: "Settings" },
+  { shortcut: "?", label: "This help" },
+  { shortcut: "Escape", label: "Cancel calibration / close a panel" },
+]);
+
+/** localStorage keys (versioned: a new format gets a new key). */
+export const STORAGE_KEYS = Object.freeze({
+  settings: "gazeheat.settings.v1",
+  views: "gazeheat.views.v1",
 });

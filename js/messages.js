@@ -73,6 +73,24 @@
  * @property {Array<[number, number[]]>} legend   [fraction, [r, g, b]] stops of the colormap
  */
 
+/**
+ * A fixation (gazeheat.fixations.Fixation.to_dict()).
+ * @typedef {Object} Fixation
+ * @property {number} start_ms
+ * @property {number} end_ms
+ * @property {number} duration_ms
+ * @property {number} x               centroid, CSS px
+ * @property {number} y
+ * @property {number} dispersion_deg
+ */
+
+/**
+ * Result of "live".
+ * @typedef {Object} LiveResult
+ * @property {Fixation[]} fixations        fixations ending after since_ms ([] unless asked)
+ * @property {?HeatmapResult} heatmap       the whole recording's heatmap, when asked
+ */
+
 /** Worker start-up phases, in order; each is reported to the page. */
 export const STARTUP_PHASES = Object.freeze([
   { name: "runtime", label: "Python runtime (Pyodide)" },
@@ -98,6 +116,9 @@ export const PY_CALLS = Object.freeze({
   heatmap: { fn: "heatmap", args: ["width_px", "height_px"] },
   session: { fn: "session", args: ["created_iso"] },
   clear: { fn: "clear_recording", args: [] },
+  settingsSchema: { fn: "settings_schema", args: [] },
+  configure: { fn: "configure", args: ["settings"] },
+  live: { fn: "live", args: ["since_ms", "with_fixations", "with_heatmap", "width_px", "height_px"] },
 });
 
 /**

@@ -1,5 +1,5 @@
 // Everything that touches the DOM. Other modules call these functions with plain data.
-import { LANDMARKER, STATE_TEXT, VIEW } from "./constants.js";
+import { LANDMARKER, LIVE_VIEWS, SHORTCUTS, STATE_TEXT, VIEW } from "./constants.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -68,12 +68,10 @@ export function setSourceLabel(text) {
   $("source-label").textContent = text;
 }
 
-/** @param {{calibrated: boolean, samples: number, heatmapShown: boolean, calibrating: boolean}} s */
+/** @param {{calibrated: boolean, samples: number, calibrating: boolean}} s */
 export function setControls(s) {
   $("btn-calibrate").disabled = s.calibrating;
   $("btn-calibrate").textContent = s.calibrated ? "Recalibrate" : "Calibrate";
-  $("btn-heatmap").disabled = s.samples === 0 || s.calibrating;
-  $("btn-heatmap").textContent = s.heatmapShown ? "Hide heatmap" : "Show heatmap";
   $("btn-download").disabled = s.samples === 0 || s.calibrating;
   $("btn-clear").disabled = s.samples === 0 || s.calibrating;
   $("toolbar").dataset.samples = String(s.samples);
@@ -82,21 +80,68 @@ export function setControls(s) {
 }
 
 /**
- * @param {{onCamera, onDemo, onCalibrate, onCancelCalibration, onHeatmap, onDownload, onClear, onStop}} h
+ * @param {{onCamera, onDemo, onCalibrate, onCancelCalibration, onDownload, onClear,
+ *          onStop, onSettings, onToggleView: (key: string) => void}} h
  */
 export function bindControls(h) {
   $("start-camera").onclick = h.onCamera;
   $("start-demo").onclick = h.onDemo;
   $("btn-calibrate").onclick = h.onCalibrate;
-  $("btn-heatmap").onclick = h.onHeatmap;
   $("btn-download").onclick = h.onDownload;
   $("btn-clear").onclick = h.onClear;
   $("btn-stop").onclick = h.onStop;
+  $("btn-settings").onclick = h.onSettings;
+  $("btn-help").onclick = showHelp;
+  $("help-close").onclick = () => $("help").close();
   $("toggle-preview").onchange = (e) => $("preview").classList.toggle("hidden-preview", !e.target.checked);
   $("toggle-landmarks").onchange = () => clearPreview();
+  $("view-toggles").replaceChildren(...LIVE_VIEWS.map((view) => {
+    const button = document.createElement("button");
+    button.dataset.view = view.key;
+    button.textContent = view.label;
+    button.title = `${view.label} (${view.shortcut.toUpperCase()})`;
+    button.onclick = () => h.onToggleView(view.key);
+    return button;
+  }));
+  renderHelp();
   document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape") h.onCancelCalibration();
+    if (e.key === "Escape") return h.onCancelCalibration();
+    // Typing in a settings field is not a shortcut; neither is Ctrl/Cmd+key.
+    if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest?.("input, select, textarea")) return;
+    if ($("stage").hidden) return;
+    const key = e.key.toLowerCase();
+    const view = LIVE_VIEWS.find((v) => v.shortcut === key);
+    if (view) h.onToggleView(view.key);
+    else if (key === "c" && !$("btn-calibrate").disabled) h.onCalibrate();
+    else if (key === "s") h.onSettings();
+    else if (key === "?") showHelp();
   });
+}
+
+/** Mark a view toggle on or off. */
+export function showViewToggle(key, on) {
+  const button = document.querySelector(`#view-toggles button[data-view="${key}"]`);
+  if (button) button.setAttribute("aria-pressed", String(on));
+}
+
+function renderHelp() {
+  const rows = [...LIVE_VIEWS.map((v) => [v.shortcut, `${v.label} on/off`]),
+    ...SHORTCUTS.map((s) => [s.shortcut, s.label])];
+  $("help-shortcuts").replaceChildren(...rows.map(([key, label]) => {
+    const tr = document.createElement("tr");
+    const k = document.createElement("td");
+    const kbd = document.createElement("kbd");
+    kbd.textContent = key.length === 1 ? key.toUpperCase() : key;
+    k.append(kbd);
+    const l = document.createElement("td");
+    l.textContent = label;
+    tr.append(k, l);
+    return tr;
+  }));
+}
+
+function showHelp() {
+  if (!$("help").open) $("help").showModal();
 }
 
 export function viewportSize() {
@@ -136,18 +181,7 @@ export function drawLandmarks(landmarks) {
   }
 }
 
-// --- gaze dot and calibration target -----------------------------------------------
-/** Show the dot at (x, y) CSS px, or hide it when x/y are null (no valid gaze). */
-export function showGaze(x, y) {
-  const dot = $("gaze-dot");
-  if (x === null || y === null) {
-    dot.hidden = true;
-    return;
-  }
-  dot.hidden = false;
-  dot.style.transform = `translate(${x}px, ${y}px)`;
-}
-
+// --- calibration target ------------------------------------------------------------
 /** @param {?import("./calibration.js").CalibrationStep} step */
 export function showCalibrationStep(step) {
   const target = $("cal-target");

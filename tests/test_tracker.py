@@ -179,3 +179,29 @@ def test_viewport_and_targets():
         GazeTracker(float("nan"), 10)
     with pytest.raises(InputError, match="reason"):
         tracker.process_no_face(0, "")
+
+
+def test_configure_changes_filter_and_keeps_old_settings_on_error():
+    from gazeheat.tracker import GazeTracker
+
+    tracker = GazeTracker(1280, 720)
+    assert tracker.configure({"filter": "none"})["filter"] == "none"
+    with pytest.raises(InputError):
+        tracker.configure({"filter": "median"})
+    assert tracker.settings["filter"] == "none"
+
+
+def test_fixations_and_session_carry_them(calibrated):
+    tracker, face, t, _, _ = calibrated
+    tracker.clear_recording()
+    # Two steady looks of a second each at two places, 30 frames/s.
+    for i in range(60):
+        x, y = (300.0, 200.0) if i < 30 else (900.0, 500.0)
+        tracker.process_frame(t + 100 + i * 33.3, *face.frame(x, y))
+    fixations = tracker.fixations()
+    assert len(fixations) == 2, fixations
+    assert abs(fixations[0]["x"] - 300) < 40 and abs(fixations[1]["y"] - 500) < 40
+    later = tracker.fixations(since_ms=t + 1200.0)
+    assert len(later) == 1 and abs(later[0]["x"] - fixations[1]["x"]) < 10
+    session = validate_session(tracker.session("2026-11-21T09:30:00+00:00"))
+    assert session["fixations"] == fixations and session["settings"] == tracker.settings

@@ -25,7 +25,8 @@ from .errors import (  # noqa: E402
     error_to_dict,
 )
 from .features import EyeFeatures, Features, HeadPose, extract_features, irises_inside_eyes  # noqa: E402
-from .filters import OneEuroFilter  # noqa: E402
+from .filters import KalmanFilter, OneEuroFilter, filter_series  # noqa: E402
+from .fixations import DEFAULT_PX_PER_DEG, Fixation, detect_fixations, idt, ivt  # noqa: E402
 from .heatmap import Grid, HeatmapImage, colorize, density_grid, legend_stops, render_heatmap_png  # noqa: E402
 from .png import decode_png_rgba, encode_png  # noqa: E402
 from .session import GazeSample, dump_session, load_session, make_session, validate_session  # noqa: E402
@@ -49,6 +50,13 @@ __all__ = [
     "grid_targets",
     "ridge_solve",
     "OneEuroFilter",
+    "KalmanFilter",
+    "filter_series",
+    "Fixation",
+    "DEFAULT_PX_PER_DEG",
+    "detect_fixations",
+    "ivt",
+    "idt",
     "encode_png",
     "decode_png_rgba",
     "Grid",

@@ -17,6 +17,7 @@ from __future__ import annotations
 from array import array
 
 from . import __version__
+from . import settings as gazeheat_settings
 from .errors import GazeheatError, InputError, error_to_dict
 from .tracker import GazeTracker
 
@@ -32,6 +33,9 @@ __all__ = [
     "heatmap",
     "session",
     "clear_recording",
+    "settings_schema",
+    "configure",
+    "live",
 ]
 
 _tracker = None
@@ -107,6 +111,30 @@ def session(created_iso=None) -> dict:
     return _call(lambda: _get().session(_plain(created_iso)))
 
 
+def settings_schema() -> dict:
+    """Result: the settings table (``settings.settings_schema``)."""
+    return _call(gazeheat_settings.settings_schema)
+
+
+def configure(settings) -> dict:
+    """Apply user settings (a dict, or a JS object); result: the validated settings."""
+    return _call(lambda: _get().configure(_dict(settings)))
+
+
+def live(since_ms, with_fixations=True, with_heatmap=False, width_px=None, height_px=None) -> dict:
+    """The page's once-a-second refresh; result ``{"fixations": [...] (from since_ms
+    on, [] unless asked), "heatmap": heatmap result or None (unless asked or empty)}``."""
+
+    def run():
+        tracker = _get()
+        fixations = tracker.fixations(_plain(since_ms)) if _plain(with_fixations) else []
+        heatmap = (tracker.heatmap_png(_plain(width_px), _plain(height_px))
+                   if _plain(with_heatmap) and tracker.n_samples else None)
+        return {"fixations": fixations, "heatmap": heatmap}
+
+    return _call(run)
+
+
 def clear_recording() -> dict:
     """Drop the recording; result None."""
     return _call(lambda: _get().clear_recording())
@@ -134,6 +162,14 @@ def _plain(value):
     """Map Pyodide's JsNull (JavaScript null) to None; pass anything else through."""
     if type(value).__name__ == "JsNull":
         return None
+    return value
+
+
+def _dict(value):
+    """A Python dict from a dict or a Pyodide proxy of a JS object."""
+    value = _plain(value)
+    if hasattr(value, "to_py"):
+        value = value.to_py()
     return value
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "FILTER_MAX_GAP_MS",
     "HEATMAP_CELL_PX",
     "HEATMAP_SIGMA_PX",
+    "HEATMAP_SIGMA_DEG",
     "HEATMAP_BLUR_PASSES",
     "HEATMAP_MAX_CELLS",
     "HEATMAP_ALPHA_FLOOR",
@@ -73,6 +74,9 @@ FILTER_MAX_GAP_MS = 500.0
 HEATMAP_CELL_PX = 8
 #: Default Gaussian kernel sigma in CSS px (~1 degree of visual angle at 60 cm).
 HEATMAP_SIGMA_PX = 40.0
+#: Default heatmap kernel sigma in degrees of visual angle (a user setting):
+#: about webcam gaze's error, so the map shows where people looked, not the noise.
+HEATMAP_SIGMA_DEG = 1.0
 #: Box blur passes approximating the Gaussian.
 HEATMAP_BLUR_PASSES = 3
 #: Largest heatmap grid, in cells (keeps one render well under a second in Pyodide).
@@ -92,3 +96,75 @@ SESSION_VERSION = 1
 MAX_SESSION_SAMPLES = 10_000_000
 #: Largest session file in bytes that ``load_session`` reads (512 MiB).
 MAX_SESSION_BYTES = 512 * 1024 * 1024
+
+# --- Kalman filter -------------------------------------------------------------------
+# (Appended later: names are added to __all__ here, next to their values.)
+__all__ += [
+    "KALMAN_ACCEL_PSD_PX2_S3",
+    "KALMAN_MEASUREMENT_SIGMA_PX",
+    "KALMAN_JUMP_SIGMAS",
+    "KALMAN_START_SPEED_SIGMA_PX_S",
+]
+#: Spectral density of the white-noise acceleration (px^2/s^3) of the Kalman filter.
+#: With the measurement noise below, the steady-state filter at 30 Hz is a
+#: second-order low-pass with natural frequency (q / (sigma^2 dt))^(1/4) ~ 8.7 rad/s
+#: (~1.4 Hz, close to the One Euro 1 Hz minimum cutoff): fixation jitter is halved.
+KALMAN_ACCEL_PSD_PX2_S3 = 3.0e5
+#: Kalman measurement noise per axis (px): webcam gaze jitters by about 1 degree,
+#: ~40 px at 60 cm (see DEFAULT_PX_PER_DEG).
+KALMAN_MEASUREMENT_SIGMA_PX = 40.0
+#: Innovation (2-D Mahalanobis distance, in standard deviations) beyond which the
+#: Kalman filter restarts at the measurement. Pure Gaussian noise exceeds 4 in
+#: exp(-4^2/2) ~ 0.03 % of frames (one spurious restart per ~100 s at 30 Hz, which
+#: only passes one raw sample through), while a jump of more than ~200 px (~5 deg)
+#: from a settled fixation always restarts.
+KALMAN_JUMP_SIGMAS = 4.0
+#: Velocity standard deviation (px/s) when the Kalman filter (re)starts. Broad,
+#: because at 30 Hz the restart sample often lies mid-saccade: the next sample then
+#: sets the velocity and the landing is reached within ~2 frames instead of being
+#: smeared over ~8 (a prior of 0 px/s, i.e. "now fixating", does that).
+KALMAN_START_SPEED_SIGMA_PX_S = 1000.0
+
+# --- fixations -----------------------------------------------------------------------
+# Reasons in full in the gazeheat.fixations docstring. Tobii's I-VT defaults (30
+# deg/s, merge within 75 ms and 0.5 deg, discard under 60 ms) are made for infrared
+# trackers at 60-1200 Hz; webcam gaze comes at ~30 Hz with ~1-2 deg of jitter.
+__all__ += [
+    "CSS_PX_PER_CM",
+    "VIEWING_DISTANCE_CM",
+    "DEFAULT_PX_PER_DEG",
+    "IVT_VELOCITY_THRESHOLD_DEG_S",
+    "IDT_DISPERSION_THRESHOLD_DEG",
+    "FIXATION_MIN_DURATION_MS",
+    "FIXATION_MAX_GAP_MS",
+    "FIXATION_MERGE_MAX_GAP_MS",
+    "FIXATION_MERGE_MAX_ANGLE_DEG",
+]
+#: CSS px per cm of screen when the browser maps 96 CSS px to an inch (no zoom).
+CSS_PX_PER_CM = 96.0 / 2.54
+#: Assumed eye-to-screen distance (cm) for a laptop user.
+VIEWING_DISTANCE_CM = 60.0
+#: CSS px per degree of visual angle at the screen centre for those two values:
+#: px_per_cm * distance_cm * tan(1 deg) ~ 39.6 px/deg.
+DEFAULT_PX_PER_DEG = CSS_PX_PER_CM * VIEWING_DISTANCE_CM * 0.017455064928217585
+#: I-VT velocity threshold (deg/s), not Tobii's 30: at 30 Hz, 1 deg of jitter
+#: between frames is ~30 deg/s by itself; on 3-sample-smoothed positions the noise
+#: is ~10 deg/s per degree of jitter, while saccades over ~5 deg exceed 50 deg/s.
+IVT_VELOCITY_THRESHOLD_DEG_S = 50.0
+#: I-DT dispersion threshold (deg; (max-min) x + (max-min) y), not Salvucci &
+#: Goldberg's ~1: 1 deg of jitter alone spreads 10-20 samples over 6-7.5 deg raw and
+#: 3-4 deg after 3-sample smoothing.
+IDT_DISPERSION_THRESHOLD_DEG = 4.0
+#: Shortest fixation kept (ms), not Tobii's 60 (under two frames at 30 Hz): three
+#: frames, nominally 100 ms, with room for frame-time jitter; two (~67 ms) are out.
+FIXATION_MIN_DURATION_MS = 90.0
+#: Longest gap between valid samples (ms) bridged for detection: one dropped frame
+#: at 30 Hz (66.7 ms); a blink (100-400 ms) splits a fixation.
+FIXATION_MAX_GAP_MS = 75.0
+#: Adjacent fixations at most this far apart in time (ms; two frames at 30 Hz) ...
+FIXATION_MERGE_MAX_GAP_MS = 75.0
+#: ... and in angle (deg) are merged, not Tobii's 0.5: pieces of one fixation with
+#: 1 deg of jitter have centroids up to ~1.5 deg apart, and neither detector
+#: separates fixations that close anyway. Also the radius within which a fixation
+#: takes back the edge samples that smoothing attributed to a saccade.
+FIXATION_MERGE_MAX_ANGLE_DEG = 2.0

@@ -90,7 +90,8 @@ def validate_session(obj) -> dict:
     ISO 8601 ``created`` string, ``app_version`` a string if present, a positive
     viewport, at most ``MAX_SESSION_SAMPLES`` samples, each with a finite ``t_ms``
     that does not decrease and x/y both finite numbers or both null, and
-    ``calibration`` an object or null.
+    ``calibration`` an object or null, and ``fixations`` (optional) a list of
+    fixation records.
     """
     if not isinstance(obj, dict):
         raise FormatError(f"session must be a JSON object, got {_kind(obj)}")
@@ -115,6 +116,8 @@ def validate_session(obj) -> dict:
     if calibration is not None and not isinstance(calibration, dict):
         raise FormatError(f"calibration must be an object or null, got {_kind(calibration)}")
     _validate_samples(obj.get("samples"))
+    if "fixations" in obj:
+        _validate_fixations(obj["fixations"])
     return obj
 
 
@@ -159,6 +162,20 @@ def dump_session(session: dict) -> str:
 
 
 # --- private helpers ---------------------------------------------------------------
+
+
+def _validate_fixations(fixations) -> None:
+    """``fixations`` (added in 0.2, optional): a list of ``Fixation.to_dict()``."""
+    # Imported here: fixations -> filters -> session would be a circular import.
+    from .fixations import Fixation
+
+    if not isinstance(fixations, list):
+        raise FormatError(f"fixations must be a list, got {_kind(fixations)}")
+    for i, fixation in enumerate(fixations):
+        try:
+            Fixation.from_dict(fixation)
+        except (InputError, TypeError, KeyError) as exc:
+            raise FormatError(f"fixations[{i}]: {exc}") from None
 
 
 def _validate_samples(samples) -> None:

@@ -24,14 +24,17 @@ from __future__ import annotations
 import math
 from array import array
 
+from bisect import bisect_left
+
 from . import __version__, _check
 from .calibration import CalibrationCollector, GazeModel, grid_targets
-from .constants import HEATMAP_CELL_PX, HEATMAP_SIGMA_PX
+from .constants import DEFAULT_PX_PER_DEG, HEATMAP_CELL_PX
 from .errors import CalibrationError, InputError
 from .features import extract_features
-from .filters import OneEuroFilter
+from .fixations import detect_fixations
 from .heatmap import legend_stops, render_heatmap_png
 from .session import make_session
+from .settings import fixation_params, heatmap_sigma_px, make_filter, validate_settings
 
 __all__ = ["GazeTracker", "STATES"]
 
@@ -47,7 +50,10 @@ class GazeTracker:
     def __init__(self, viewport_w_px, viewport_h_px):
         """Raises InputError unless both sizes are finite numbers > 0."""
         self.set_viewport(viewport_w_px, viewport_h_px)
-        self._filter = OneEuroFilter()
+        #: CSS px per degree of visual angle (a typical laptop at 60 cm until the
+        #: screen geometry and viewing distance are known).
+        self.px_per_deg = DEFAULT_PX_PER_DEG
+        self.configure({})
         self._collector = None
         self._model = None
         self.clear_recording()
@@ -59,6 +65,20 @@ class GazeTracker:
         kept; recalibrate if the screen geometry really changed."""
         self.viewport_w_px = _check.positive(viewport_w_px, "viewport_w_px", " px")
         self.viewport_h_px = _check.positive(viewport_h_px, "viewport_h_px", " px")
+
+    def configure(self, settings) -> dict:
+        """Apply user settings (``gazeheat.settings``; missing keys get defaults) and
+        return the complete validated settings. The smoothing filter restarts.
+        Raises InputError naming a bad setting; the old settings then stay."""
+        valid = validate_settings(settings)
+        self._filter = make_filter(valid)
+        self._settings = valid
+        return dict(valid)
+
+    @property
+    def settings(self) -> dict:
+        """The settings in use (a copy)."""
+        return dict(self._settings)
 
     @property
     def calibrated(self) -> bool:
@@ -112,7 +132,8 @@ class GazeTracker:
             reply["state"] = "uncalibrated"
         else:
             raw_x, raw_y = self._model.predict(features)
-            reply["x"], reply["y"] = self._filter.update(t_ms, raw_x, raw_y)
+            reply["x"], reply["y"] = (raw_x, raw_y) if self._filter is None else \
+                self._filter.update(t_ms, raw_x, raw_y)
             reply["raw_x"], reply["raw_y"] = raw_x, raw_y
             reply["state"] = "tracking"
         if not features.valid:
@@ -129,7 +150,7 @@ class GazeTracker:
         t_ms = self._check_time(t_ms)
         if not isinstance(reason, str) or not reason:
             raise InputError(f"reason must be a non-empty string, got {reason!r}")
-        self._filter.reset()
+        self._reset_filter()
         self._record(t_ms, None, None)
         return {"t_ms": t_ms, "x": None, "y": None, "state": reason}
 
@@ -144,13 +165,13 @@ class GazeTracker:
     def start_calibration(self) -> None:
         """Start collecting calibration samples (discarding any previous ones)."""
         self._collector = CalibrationCollector()
-        self._filter.reset()
+        self._reset_filter()
 
     def cancel_calibration(self) -> None:
         """Stop calibrating without fitting: the previous model (if any) stays in use.
         Does nothing when not calibrating."""
         self._collector = None
-        self._filter.reset()
+        self._reset_filter()
 
     def finish_calibration(self) -> dict:
         """Fit the gaze model; return ``{"n_targets", "n_samples", "rms_px", "per_target"}``.
@@ -163,15 +184,16 @@ class GazeTracker:
         model = GazeModel.fit(self._collector)
         self._model = model
         self._collector = None
-        self._filter.reset()
+        self._reset_filter()
         return model.summary()
 
     # --- outputs -------------------------------------------------------------------
 
     def heatmap_png(self, width_px=None, height_px=None, cell_px=HEATMAP_CELL_PX,
-                    sigma_px=HEATMAP_SIGMA_PX) -> dict:
+                    sigma_px=None) -> dict:
         """Heatmap of the recording over ``[0, width_px) x [0, height_px)`` CSS px of
-        the viewport (default: the whole viewport).
+        the viewport (default: the whole viewport); ``sigma_px`` None: the
+        ``heatmap_sigma_deg`` setting at ``px_per_deg``.
 
         Returns ``HeatmapImage.to_dict()`` (``"png"`` bytes, ``"grid_w"``,
         ``"grid_h"``, ``"cell_px"``, ``"max_density"``, ``"n_points"``) plus
@@ -180,8 +202,19 @@ class GazeTracker:
         """
         w = self.viewport_w_px if width_px is None else width_px
         h = self.viewport_h_px if height_px is None else height_px
+        if sigma_px is None:
+            sigma_px = heatmap_sigma_px(self._settings, self.px_per_deg)
         image = render_heatmap_png(zip(self._x, self._y, strict=True), w, h, cell_px, sigma_px)
         return {**image.to_dict(), "width_px": w, "height_px": h, "legend": legend_stops()}
+
+    def fixations(self, since_ms=None) -> list:
+        """Fixations (``Fixation.to_dict()``) in the recording from ``since_ms`` on
+        (None: all), detected with the current settings at ``px_per_deg``."""
+        start = 0 if since_ms is None else bisect_left(self._t, _check.finite(since_ms, "since_ms"))
+        samples = [(t, None, None) if x != x else (t, x, y)
+                   for t, x, y in zip(self._t[start:], self._x[start:], self._y[start:], strict=True)]
+        found = detect_fixations(samples, px_per_deg=self.px_per_deg, **fixation_params(self._settings))
+        return [f.to_dict() for f in found]
 
     def session(self, created_iso=None) -> dict:
         """The recording as a session dict (``session.make_session``), with the
@@ -192,8 +225,16 @@ class GazeTracker:
             for t, x, y in zip(self._t, self._x, self._y, strict=True)
         ]
         calibration = self._model.to_dict() if self._model is not None else None
-        return make_session(samples, self.viewport_w_px, self.viewport_h_px,
-                            calibration, created_iso, __version__)
+        session = make_session(samples, self.viewport_w_px, self.viewport_h_px,
+                               calibration, created_iso, __version__)
+        # Added fields (version 1 stays: readers ignore what they do not know).
+        session["fixations"] = self.fixations()
+        session["settings"] = self.settings
+        return session
+
+    def _reset_filter(self) -> None:
+        if self._filter is not None:
+            self._filter.reset()
 
     def clear_recording(self) -> None:
         """Drop all recorded samples (calibration is kept)."""

@@ -59,7 +59,7 @@ def test_calibration_then_dot_then_heatmap_download(open_page, tmp_path):
     assert page.is_visible("#gaze-dot")
     poll(page, "Number(document.getElementById('toolbar').dataset.samples) >= 30", 30)
 
-    page.click("#btn-heatmap")
+    page.click('#view-toggles button[data-view="heatmap"]')
     poll(page, "!document.getElementById('heatmap').hidden", 30)
     assert page.is_visible("#legend")
 

@@ -1,0 +1,71 @@
+// Per-frame Python cost inside Pyodide (the worker's runtime), measured in Node:
+// features + gaze model + filter through gazeheat._worker.frame, called from JS with a
+// Float32Array and converted back as the worker does. Also fixation detection on one
+// hour of 30 Hz samples. Prints one JSON object on stdout.
+//
+// Usage (from build.py bench): node bench/pyodide_cost.mjs DIST_PY_ZIP
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadPyodide } from "pyodide";
+import { PATHS } from "../js/constants.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const FRAMES = 3000;
+const IRISES = [468, 469, 470, 471, 472, 473, 474, 475, 476, 477];
+
+const pyodide = await loadPyodide();
+pyodide.unpackArchive(new Uint8Array(readFileSync(process.argv[2])), "zip",
+  { extractDir: PATHS.pythonPackageDir });
+pyodide.pyimport("sys").path.insert(0, PATHS.pythonPackageDir);
+const api = pyodide.pyimport("gazeheat._worker");
+const plain = (proxy) => {
+  const value = proxy.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
+  proxy.destroy();
+  if (!value.ok) throw new Error(`${value.error.type}: ${value.error.message}`);
+  return value.result;
+};
+
+// A frontal face (tests/data), its irises shifted to look at each calibration target.
+const face = JSON.parse(readFileSync(resolve(ROOT, "tests/data/landmarks_frontal.json")));
+const matrix = Float32Array.from(face.matrix);
+function landmarksLookingAt(x, y, t) {
+  const lm = Float32Array.from(face.landmarks);
+  const dx = ((x / 1280) - 0.5) * 0.006 + 0.0002 * Math.sin(t);
+  const dy = ((y / 720) - 0.5) * 0.003 + 0.0002 * Math.cos(t);
+  for (const i of IRISES) { lm[3 * i] += dx; lm[3 * i + 1] += dy; }
+  return lm;
+}
+
+plain(api.init(1280, 720));
+const targets = plain(api.calibration_start());
+let t = 0;
+for (const target of targets) {
+  for (let k = 0; k < 40; k++, t += 33.3) {
+    plain(api.frame(t, landmarksLookingAt(target.x_px, target.y_px, t), matrix, 640, 480,
+      target.index, target.x_px, target.y_px));
+  }
+}
+plain(api.calibration_finish());
+
+const times = [];
+for (let k = 0; k < FRAMES; k++, t += 33.3) {
+  const lm = landmarksLookingAt(640 + 300 * Math.sin(k / 50), 360 + 200 * Math.cos(k / 70), t);
+  const start = performance.now();
+  const sample = plain(api.frame(t, lm, matrix, 640, 480, null, null, null));
+  times.push(performance.now() - start);
+  if (sample.state !== "tracking") throw new Error(`unexpected state ${sample.state}`);
+}
+times.sort((a, b) => a - b);
+const pct = (p) => times[Math.min(times.length - 1, Math.floor(p * times.length))];
+
+// Fixations on one hour of 30 Hz samples (bench/fixations.py's synthetic scanpath).
+pyodide.FS.mkdirTree("/repo");
+pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: ROOT }, "/repo");
+pyodide.pyimport("sys").path.insert(0, "/repo/bench");
+const fixations = pyodide.pyimport("fixations").run().toJs({ dict_converter: Object.fromEntries });
+
+console.log(JSON.stringify({
+  frame_ms: { median: pct(0.5), p99: pct(0.99), n: FRAMES },
+  fixations,
+}));

@@ -1,0 +1,962 @@
+"""Synthetic gaze recordings for gazeheat: a real face whose eyes look at known screen points.
+
+The face is NASA's astronaut portrait that scikit-image ships (``skimage/data/astronaut.png``,
+read out of the wheel by ``demo_video``). Its irises are moved inside the eye openings
+according to a 3D eye model, so that a benchmark can compare gazeheat's estimate with
+the exact point the eyes were aimed at.
+
+Output: a recording directory in gazeheat's recording format v1 (``docs/recording.md``):
+
+* ``recording.json`` -- format, version, video, viewport, calibration and validation
+  targets; the generator's parameters under the extra key ``"synthetic"``.
+* ``video.webm`` -- VP8, yuv420p, 640x480, 30 fps; optionally ``video.y4m`` (the same
+  frames, uncompressed) for Chromium's fake webcam.
+* ``truth.csv`` -- per frame: ``frame,t_ms,gaze_x_px,gaze_y_px,blink,head_yaw_deg,
+  head_pitch_deg,head_roll_deg``; gaze is empty while the lids are moving in a blink.
+* ``eyes.csv`` -- per frame, where the irises were drawn (frame px) and how open each
+  eye was: the image-level truth, for checking landmark detection apart from gaze.
+
+The model (all lengths in mm, world frame fixed to the screen)
+------------------------------------------------------------------
+* Axes: X along the screen's rows (to the viewer's right), Y down the screen, Z from the
+  screen towards the viewer. The viewport (1280x720 CSS px) is a 345 x 194 mm panel
+  (square CSS px), its top edge CAMERA_ABOVE_SCREEN_MM below the camera.
+* Camera: a pinhole at the origin, in the screen plane above the screen's centre,
+  looking along +Z; not mirrored, so the viewer's right appears on the image's left:
+  ``u = cx - f X / Z``, ``v = cy + f Y / Z`` with (cx, cy) the image centre. The focal
+  length ``f`` is chosen so that the face has its real size: the photo's eyeball centres
+  are EYE_SEPARATION_MM apart at HEAD_DISTANCE_MM (about 954 px for the default
+  210 px face: a 37 deg horizontal field of view, narrower than most laptop webcams, so
+  the face is bigger in the picture than in a typical session).
+* Eyes: each eyeball is a sphere of EYEBALL_RADIUS_MM turning about its centre. The iris
+  is a disc of IRIS_RADIUS_MM whose rim lies on the sphere (its centre 10.45 mm in front
+  of the eyeball centre). Each eye turns separately so that its axis passes through the
+  gaze point on the screen (vergence); the visual and optical axes are taken as one
+  (no angle kappa). The photo's eyeball centres lie on the camera rays through the
+  photo's irises: the astronaut is assumed to look into the lens, so the unchanged
+  photo is what the model draws when the gaze point is the camera.
+* Iris image: the disc is projected with the camera's local (affine) projection at its
+  centre, which turns it into the foreshortened ellipse; its colours are the photo's own
+  iris colours as a function of radius (pupil, iris, limbus). The corneal reflection of
+  a small light at LIGHT_MM is drawn where a sphere of CORNEA_RADIUS_MM (centred
+  CORNEA_CENTER_MM in front of the eyeball centre) mirrors that light into the camera,
+  so it moves about half as far as the pupil, as on a real eye. Refraction by the
+  cornea (which makes the real iris look ~10 % bigger and slightly nearer) is ignored.
+* Lids: the eye opening is the region between the photo's upper and lower lid contours.
+  The original iris is removed once by filling it from the sclera and skin on either
+  side, along curves that follow the lids. Each frame draws sclera and the moved iris
+  and composites them through the opening, so the iris never covers skin or lashes.
+  The upper lid follows the eye's vertical rotation (LID_FOLLOW of the iris's vertical
+  shift) by stretching or compressing a band of lid skin above it; a blink moves the
+  same lid down to the lower lid. The lower lid stays where it is.
+* Head: a rigid motion of the 3D model (yaw, pitch and roll about a pivot in the neck,
+  plus translation), each a smooth random curve. The image of the head is moved with
+  one 2D similarity warp of the whole picture, fitted so that the two eye openings land
+  exactly where the 3D motion puts them. That approximation keeps the face flat: a real
+  head turn would also show parallax (the nose moves against the cheeks) and turn the
+  face's outline, so a landmark detector sees the translation, scale and roll of the
+  head but little of its yaw and pitch. The eyes are still aimed at the gaze point from
+  their moved 3D centres, so the iris-in-eye position encodes the eye-in-head angle.
+* Camera effects: a slow global lighting drift (a gain within +-LIGHT_DRIFT) and
+  Gaussian sensor noise of NOISE_SIGMA grey levels per RGB channel, then VP8 coding.
+
+Scenario (times in ms from the first frame): the eyes rest on the screen centre for
+START_MS; then a 3x3 calibration grid at 10/50/90 % of the viewport (row-major from the
+top-left, like ``gazeheat.calibration.grid_targets``), then 5 validation targets the
+calibration does not use, each with the live app's timing: a LEAD_IN_MS lead-in in which
+the eyes jump to the new target (after a saccade latency), then TARGET_MS on it, which
+is the interval a target's ``start_ms``/``end_ms`` record. Then free viewing: fixations of
+200-600 ms at random points, joined by saccades. Saccades follow the main sequence
+(duration 21 ms + 2.2 ms/deg) with a minimum-jerk profile; fixations carry a small slow
+drift (GAZE_JITTER_DEG). Blinks every 3-6 s, BLINK_MS long.
+
+Everything random comes from one ``numpy.random.default_rng(seed)``; ffmpeg runs
+single-threaded and bit-exact, so one seed gives byte-identical files.
+
+CLI (run with the project's .venv)::
+
+    python tools/synth_gaze.py --wheel SKIMAGE.whl --out DIR [--seed N]
+                               [--free-viewing-s S] [--y4m]
+
+Library::
+
+    generate_recording(out_dir, wheel_path, *, seed=0, free_viewing_s=20.0,
+                       write_y4m=False, face_width_px=210.0) -> Path
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+try:
+    from . import demo_video  # imported as part of a package (tools.synth_gaze)
+except ImportError:
+    import demo_video  # run as a script, or with tools/ on sys.path
+
+__all__ = ["Target", "generate_recording", "main", "plan_targets"]
+
+GENERATOR = "gazeheat tools/synth_gaze.py"
+GENERATOR_VERSION = 1
+
+# --- Frame (from demo_video: same size, rate and face placement as the demo) ------------
+WIDTH_PX = demo_video.WIDTH_PX
+HEIGHT_PX = demo_video.HEIGHT_PX
+FPS = demo_video.FPS
+FACE_CENTER_PX = (320.0, 258.0)  # face centre in the frame, neutral pose (as the demo)
+DEFAULT_FACE_WIDTH_PX = 210.0  # cheek to cheek, neutral pose (as the demo)
+# Room around the frame in the head texture, so that head motion never shows its edge.
+TEXTURE_MARGIN_PX = 64
+
+# --- Screen and camera (world frame, mm; see the module docstring) -------------------
+VIEWPORT_W_PX = 1280
+VIEWPORT_H_PX = 720
+SCREEN_W_MM = 345.0  # a 15.6" 16:9 laptop panel
+SCREEN_H_MM = SCREEN_W_MM * VIEWPORT_H_PX / VIEWPORT_W_PX  # 194.06: CSS px are square
+CAMERA_ABOVE_SCREEN_MM = 10.0  # lens centre above the viewport's top edge
+
+# --- Head and eyes ------------------------------------------------------------------
+HEAD_DISTANCE_MM = 600.0  # screen plane to the eyeball centres, neutral pose
+EYE_SEPARATION_MM = 63.0  # between the eyeball centres (a typical adult IPD)
+EYEBALL_RADIUS_MM = 12.0
+IRIS_RADIUS_MM = 5.9
+# The iris rim lies on the eyeball, so its centre is this far in front of the eyeball centre.
+IRIS_PLANE_MM = math.sqrt(EYEBALL_RADIUS_MM**2 - IRIS_RADIUS_MM**2)  # 10.45
+CORNEA_RADIUS_MM = 7.8
+CORNEA_CENTER_MM = 5.65  # eyeball centre to the cornea's centre of curvature (apex at 13.45)
+# The eye openings (lids, corners) sit this far in front of the eyeball centres; the 2D
+# head warp is fitted to these points, so the eyeball turns behind them with the head.
+LID_ANCHOR_MM = 11.0
+# Head rotations turn about this point, relative to the midpoint of the eyeball centres:
+# below and behind the eyes, roughly where the head sits on the neck.
+HEAD_PIVOT_OFFSET_MM = (0.0, 60.0, 100.0)
+# A small lamp a little above and to the viewer's right of the camera: it puts the
+# corneal reflections where the photo has its catchlights (~1 photo px up-left of the
+# iris centres in the image).
+LIGHT_MM = (150.0, -60.0, 0.0)
+
+# --- Measured on the photo (512x512 source px; pixel edges at integers) ---------------
+# Iris centres, iris radius and lid contours: FaceLandmarker (tasks-vision 1.1.0, CPU,
+# float16 model) run in headless Chromium on the still photo placed by demo_video's
+# renderer at 5 sizes/positions (face 180-300 px wide), mapped back to photo px and
+# averaged; the spread between placements was <= 0.4 px. The iris centres agree with the
+# centroid of the dark iris pixels to 0.3 px. The upper contour is landmarks 33, 246, 161,
+# 160, 159, 158, 157, 173, 133 (right eye; 362, 398, 384, 385, 386, 387, 388, 466, 263
+# left), the lower one 33, 7, 163, 144, 145, 153, 154, 155, 133 (362, 382, 381, 380, 374,
+# 373, 390, 249, 263). "right"/"left" are the subject's: the right eye is on the image's left.
+IRIS_CENTER_SRC = {"right": (203.68, 101.55), "left": (246.58, 103.70)}
+IRIS_RADIUS_SRC = 4.05  # mean of landmarks 469-472 / 474-477 around their centres
+UPPER_LID_SRC = {
+    "right": ((195.59, 100.95), (196.37, 100.26), (197.46, 99.48), (199.46, 98.61), (202.83, 98.23),
+              (206.38, 98.75), (209.97, 100.44), (212.70, 102.62), (213.98, 103.93)),
+    "left": ((236.74, 105.03), (238.15, 103.75), (240.98, 101.85), (244.73, 100.50), (248.50, 100.43),
+             (251.82, 101.21), (253.86, 102.38), (254.92, 103.25), (255.63, 103.95)),
+}
+LOWER_LID_SRC = {
+    "right": ((195.59, 100.95), (197.05, 102.22), (198.62, 103.18), (200.93, 104.03), (204.42, 104.49),
+              (207.84, 104.34), (211.08, 104.09), (213.18, 104.10), (213.98, 103.93)),
+    "left": ((236.74, 105.03), (237.64, 105.25), (239.65, 105.55), (242.82, 106.12), (246.42, 106.60),
+             (249.93, 106.47), (252.37, 105.92), (254.10, 105.14), (255.63, 103.95)),
+}
+# FaceLandmarker's upper contour runs through the lower half of the lash line; the
+# visible edge of the white (checked on a 16x enlargement) is this much lower.
+UPPER_LID_DOWN_SRC = 0.6
+# The catchlights (brightest pixel inside each iris, by eye on the enlargement).
+GLINT_SRC = {"right": (203.0, 100.8), "left": (245.5, 103.4)}
+
+# --- Rendering (photo px, scaled to the frame with the face) ------------------------
+LID_EDGE_SRC = 0.8  # width of the opening's soft edge (the photo's own blur)
+IRIS_EDGE_SRC = 0.5  # width of the iris's soft rim...
+EYEBALL_BLUR_SRC = 0.45  # ...and the Gaussian blur (sigma) of the drawn eyeball: the photo's sharpness
+FILL_MARGIN_SRC = 1.3  # the original iris is removed out to its radius plus this
+FILL_SAMPLES_SRC = 1.2  # sclera/skin averaged over this width beside the removed iris
+LID_SKIN_SRC = 8.0  # band of upper-lid skin (lashes to crease) that stretches in a blink...
+LASH_SRC = 2.5  # ...above the lash line, which keeps its thickness and moves with the lid
+BLINK_OVERLAP_SRC = 0.5  # a closed upper lid comes down this far over the lower lid
+# The photo's iris colours are used out to this fraction of the radius; beyond it they
+# are mixed with the white by the photo's blur. The drawn rim (the limbus) is darker.
+IRIS_PROFILE_MAX = 0.75
+LIMBUS_DARKEN = 0.85
+LID_FOLLOW = 0.8  # upper-lid shift per unit of vertical iris shift (lid-eye coordination)
+IRIS_SHADOW = 0.5  # the upper lid and lashes darken the iris just below them...
+IRIS_SHADOW_SRC = 1.5  # ...fading out over this distance (the photo's iris top is darker)
+GLINT_SIGMA_SRC = 0.55
+GLINT_STRENGTH = 0.6
+GLINT_RGB = (238.0, 236.0, 232.0)
+
+# --- Scenario (ms; targets in viewport fractions) ----------------------------------------
+START_MS = 1000.0  # the eyes rest on the screen centre before the first target
+LEAD_IN_MS = 700.0  # as js/constants.js CALIBRATION.leadInMs
+TARGET_MS = 1800.0  # as js/constants.js CALIBRATION.targetMs
+CALIBRATION_FRACTIONS = tuple((fx, fy) for fy in (0.1, 0.5, 0.9) for fx in (0.1, 0.5, 0.9))
+VALIDATION_FRACTIONS = ((0.3, 0.3), (0.7, 0.3), (0.3, 0.7), (0.7, 0.7), (0.4, 0.58))
+DEFAULT_FREE_VIEWING_S = 20.0
+FIXATION_MS = (200.0, 600.0)  # free viewing: fixation durations, uniform
+FREE_VIEWING_MARGIN = 0.05  # free-viewing points stay this fraction inside the viewport
+SACCADE_LATENCY_MS = (150.0, 250.0)  # target onset to saccade onset, uniform
+SACCADE_BASE_MS = 21.0  # main sequence: duration = base + slope * amplitude
+SACCADE_MS_PER_DEG = 2.2
+GAZE_JITTER_DEG = 0.1  # fixational drift: standard deviation of an Ornstein-Uhlenbeck process...
+GAZE_JITTER_TAU_MS = 400.0  # ...with this correlation time
+BLINK_FIRST_MS = (1000.0, 4000.0)  # first blink onset, uniform
+BLINK_INTERVAL_MS = (3000.0, 6000.0)  # onset to next onset, uniform
+BLINK_MS = 150.0  # lids close in 40 %, stay shut 10 %, open in 50 % of it
+
+# --- Head motion, lighting, noise -----------------------------------------------------
+HEAD_YAW_DEG = 3.0  # each motion is a smooth random curve within +- its amplitude
+HEAD_PITCH_DEG = 2.0
+HEAD_ROLL_DEG = 2.0
+HEAD_SHIFT_MM = (10.0, 8.0, 15.0)  # X, Y, Z
+HEAD_SMOOTH_MS = 1200.0  # sigma of the Gaussian that smooths white noise into the curves
+LIGHT_DRIFT = 0.10  # global gain within 1 +- this
+LIGHT_SMOOTH_MS = 5000.0
+NOISE_SIGMA = 2.0  # grey levels, per RGB channel, per frame
+
+# --- Encoding ------------------------------------------------------------------------
+# About what Chromium's MediaRecorder produces for a 640x480 VP8 webcam stream.
+WEBM_BITRATE = "2500k"
+WEBM_CRF = "10"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target of the recording: shown at (x, y) CSS px of the viewport from start_ms
+    to end_ms (ms from the first frame). phase is "calibration" or "validation"."""
+
+    phase: str
+    x: float
+    y: float
+    start_ms: float
+    end_ms: float
+
+    def to_dict(self) -> dict:
+        return {"phase": self.phase, "x": self.x, "y": self.y, "start_ms": self.start_ms, "end_ms": self.end_ms}
+
+
+@dataclass(frozen=True)
+class _Saccade:
+    """A gaze jump from (x0, y0) to (x1, y1) (viewport px) starting at onset_ms."""
+
+    onset_ms: float
+    duration_ms: float
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+# --- Scenario --------------------------------------------------------------------------
+
+
+def _mm_per_px() -> float:
+    return SCREEN_W_MM / VIEWPORT_W_PX
+
+
+def _angle_deg(x0: float, y0: float, x1: float, y1: float) -> float:
+    """Angle between two screen points seen from HEAD_DISTANCE_MM, degrees (small-angle)."""
+    return math.degrees(math.hypot(x1 - x0, y1 - y0) * _mm_per_px() / HEAD_DISTANCE_MM)
+
+
+def _saccade(onset_ms: float, x0: float, y0: float, x1: float, y1: float) -> _Saccade:
+    duration = SACCADE_BASE_MS + SACCADE_MS_PER_DEG * _angle_deg(x0, y0, x1, y1)
+    return _Saccade(onset_ms, duration, x0, y0, x1, y1)
+
+
+def plan_targets(rng: np.random.Generator, free_viewing_s: float) -> tuple[list[Target], list[_Saccade], float]:
+    """The scenario: (targets, saccades in time order, total duration in ms).
+
+    Targets cover the calibration and validation phases; free viewing follows them and
+    has no targets. The gaze starts on the viewport's centre. Raises ValueError for a
+    negative ``free_viewing_s``.
+    """
+    if not free_viewing_s >= 0:
+        raise ValueError(f"free_viewing_s must be >= 0, got {free_viewing_s!r}")
+    targets: list[Target] = []
+    saccades: list[_Saccade] = []
+    gx, gy = VIEWPORT_W_PX / 2, VIEWPORT_H_PX / 2
+    t = START_MS
+    phases = [("calibration", f) for f in CALIBRATION_FRACTIONS] + [("validation", f) for f in VALIDATION_FRACTIONS]
+    for phase, (fx, fy) in phases:
+        x, y = fx * VIEWPORT_W_PX, fy * VIEWPORT_H_PX
+        saccades.append(_saccade(t + rng.uniform(*SACCADE_LATENCY_MS), gx, gy, x, y))
+        gx, gy = x, y
+        targets.append(Target(phase, x, y, t + LEAD_IN_MS, t + LEAD_IN_MS + TARGET_MS))
+        t += LEAD_IN_MS + TARGET_MS
+    end_ms = t + free_viewing_s * 1000.0
+    lo, hi = FREE_VIEWING_MARGIN, 1.0 - FREE_VIEWING_MARGIN
+    while True:
+        t += rng.uniform(*SACCADE_LATENCY_MS)  # the first free fixation starts after a latency too
+        if t >= end_ms:
+            break
+        x, y = rng.uniform(lo, hi) * VIEWPORT_W_PX, rng.uniform(lo, hi) * VIEWPORT_H_PX
+        s = _saccade(t, gx, gy, x, y)
+        saccades.append(s)
+        gx, gy = x, y
+        t += s.duration_ms + rng.uniform(*FIXATION_MS) - rng.uniform(*SACCADE_LATENCY_MS)
+    return targets, saccades, end_ms
+
+
+def _gaze_track(saccades: list[_Saccade], t_ms: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(n, 2) gaze points, viewport px, at times t_ms: the saccade plan plus fixational drift."""
+    out = np.empty((len(t_ms), 2))
+    gx, gy = VIEWPORT_W_PX / 2, VIEWPORT_H_PX / 2
+    k = 0
+    for i, t in enumerate(t_ms):
+        while k < len(saccades) and saccades[k].onset_ms <= t:
+            gx, gy = saccades[k].x1, saccades[k].y1
+            k += 1
+        out[i] = gx, gy
+        if k > 0:
+            s = saccades[k - 1]
+            u = (t - s.onset_ms) / s.duration_ms
+            if u < 1.0:
+                p = u**3 * (10.0 - 15.0 * u + 6.0 * u * u)  # minimum-jerk position profile
+                out[i] = s.x0 + p * (s.x1 - s.x0), s.y0 + p * (s.y1 - s.y0)
+    # Ornstein-Uhlenbeck drift in degrees, converted to px on the screen.
+    px_per_deg = HEAD_DISTANCE_MM * math.tan(math.radians(1.0)) / _mm_per_px()
+    decay = math.exp(-1000.0 / FPS / GAZE_JITTER_TAU_MS)
+    kick = GAZE_JITTER_DEG * math.sqrt(1.0 - decay * decay)
+    drift = np.zeros(2)
+    for i in range(len(t_ms)):
+        drift = decay * drift + kick * rng.standard_normal(2)
+        out[i] += drift * px_per_deg
+    return out
+
+
+def _smooth_curve(rng: np.random.Generator, n: int, sigma_ms: float, amplitude: float) -> np.ndarray:
+    """A smooth random curve of n frames, Gaussian-filtered white noise scaled so that
+    its largest magnitude is ``amplitude``."""
+    sigma = sigma_ms * FPS / 1000.0
+    half = int(math.ceil(4 * sigma))
+    kernel = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
+    noise = rng.standard_normal(n + 2 * half)
+    curve = np.convolve(noise, kernel / kernel.sum(), mode="valid")[:n]
+    peak = np.max(np.abs(curve))
+    return curve * (amplitude / peak) if peak > 0 else curve
+
+
+def _blink_track(rng: np.random.Generator, t_ms: np.ndarray, end_ms: float) -> tuple[np.ndarray, np.ndarray]:
+    """(closure 0..1, in_blink bool) per frame. closure is how far the upper lid has come
+    down towards the lower one; in_blink marks frames inside a blink's BLINK_MS."""
+    closure = np.zeros(len(t_ms))
+    in_blink = np.zeros(len(t_ms), bool)
+    onset = rng.uniform(*BLINK_FIRST_MS)
+    while onset < end_ms:
+        u = (t_ms - onset) / BLINK_MS
+        inside = (u >= 0) & (u < 1)
+        down = np.clip(u / 0.4, 0, 1)
+        up = np.clip((1.0 - u) / 0.5, 0, 1)
+        c = np.minimum(down, up)
+        c = c * c * (3 - 2 * c)  # smoothstep: lids accelerate and brake
+        closure = np.where(inside, np.maximum(closure, c), closure)
+        in_blink |= inside
+        onset += rng.uniform(*BLINK_INTERVAL_MS)
+    return closure, in_blink
+
+
+# --- 3D model ------------------------------------------------------------------------
+
+
+def _rotation(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
+    """Head rotation in the world frame. yaw > 0 turns the face towards the viewer's right
+    (screen +x); pitch > 0 turns it up; roll > 0 tilts the head towards the subject's
+    right shoulder (the right eye, on the image's left, goes down)."""
+    y, p, r = (math.radians(a) for a in (yaw_deg, pitch_deg, roll_deg))
+    ry = np.array([[math.cos(y), 0, -math.sin(y)], [0, 1, 0], [math.sin(y), 0, math.cos(y)]])
+    rx = np.array([[1, 0, 0], [0, math.cos(p), math.sin(p)], [0, -math.sin(p), math.cos(p)]])
+    rz = np.array([[math.cos(r), -math.sin(r), 0], [math.sin(r), math.cos(r), 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
+class _Rig:
+    """Camera, screen and the two eyes (index 0 = subject's right, 1 = left).
+
+    Built from the neutral frame positions of the photo's iris centres (frame px). All
+    world coordinates are mm; image coordinates are frame px with pixel edges at integers.
+    """
+
+    def __init__(self, iris_img_px: np.ndarray):
+        self.cx, self.cy = WIDTH_PX / 2, HEIGHT_PX / 2
+        # Eyeball centres on the camera rays through the photo's irises, at the head distance,
+        # EYE_SEPARATION_MM apart: that fixes the focal length.
+        self.f = float(np.hypot(*(iris_img_px[0] - iris_img_px[1]))) * HEAD_DISTANCE_MM / EYE_SEPARATION_MM
+        self.centers0 = np.array([self.unproject(p, HEAD_DISTANCE_MM) for p in iris_img_px])
+        forward = np.array([0.0, 0.0, -1.0])  # the neutral face looks at the screen
+        self.anchors0 = self.centers0 + LID_ANCHOR_MM * forward
+        self.pivot = self.centers0.mean(axis=0) + np.array(HEAD_PIVOT_OFFSET_MM)
+        self.anchor_img0 = np.array([self.project(a) for a in self.anchors0])
+
+    def unproject(self, p, z_mm: float) -> np.ndarray:
+        return np.array([-(p[0] - self.cx) * z_mm / self.f, (p[1] - self.cy) * z_mm / self.f, z_mm])
+
+    def project(self, point) -> np.ndarray:
+        x, y, z = point
+        return np.array([self.cx - self.f * x / z, self.cy + self.f * y / z])
+
+    def jacobian(self, point) -> np.ndarray:
+        """d(u, v)/d(X, Y, Z) of the projection at ``point``: 2x3, px per mm."""
+        x, y, z = point
+        return np.array([[-self.f / z, 0.0, self.f * x / z**2], [0.0, self.f / z, -self.f * y / z**2]])
+
+    @staticmethod
+    def screen_point(x_px: float, y_px: float) -> np.ndarray:
+        """World position of a viewport point (CSS px) on the screen."""
+        return np.array([
+            (x_px / VIEWPORT_W_PX - 0.5) * SCREEN_W_MM,
+            CAMERA_ABOVE_SCREEN_MM + y_px / VIEWPORT_H_PX * SCREEN_H_MM,
+            0.0,
+        ])
+
+    def pose(self, yaw_deg, pitch_deg, roll_deg, shift_mm) -> tuple[np.ndarray, np.ndarray, complex, complex]:
+        """(eyeball centres 2x3, anchors 2x3, a, b) for a head pose. ``img = a * tex + b`` (complex
+        numbers for 2D points) is the similarity that moves the neutral image of the head so
+        that the lid anchors land on their projections."""
+        rot = _rotation(yaw_deg, pitch_deg, roll_deg)
+        move = lambda pts: (pts - self.pivot) @ rot.T + self.pivot + np.asarray(shift_mm)  # noqa: E731
+        centers, anchors = move(self.centers0), move(self.anchors0)
+        p = [complex(*q) for q in self.anchor_img0]
+        q = [complex(*self.project(a)) for a in anchors]
+        a = (q[0] - q[1]) / (p[0] - p[1])
+        return centers, anchors, a, q[0] - a * p[0]
+
+    def eye(self, center: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One eye aimed at ``target`` (world mm): (iris centre px, 2x2 matrix mapping the unit
+        disc onto the iris ellipse in px, corneal reflection px)."""
+        g = target - center
+        g /= np.linalg.norm(g)
+        iris = center + IRIS_PLANE_MM * g
+        a = np.array([g[2], 0.0, -g[0]])
+        a /= np.linalg.norm(a)
+        b = np.cross(g, a)
+        disc = IRIS_RADIUS_MM * self.jacobian(iris) @ np.stack([a, b], axis=1)
+        cornea = center + CORNEA_CENTER_MM * g
+        to_cam = -cornea / np.linalg.norm(cornea)
+        to_light = np.asarray(LIGHT_MM) - cornea
+        to_light /= np.linalg.norm(to_light)
+        normal = to_cam + to_light
+        glint = cornea + CORNEA_RADIUS_MM * normal / np.linalg.norm(normal)
+        return self.project(iris), disc, self.project(glint)
+
+
+# --- Photo, texture and eyes ---------------------------------------------------------------
+
+
+class _Placement:
+    """Photo px <-> texture px for the neutral pose. The texture is the neutral frame
+    with TEXTURE_MARGIN_PX of extra room on every side."""
+
+    def __init__(self, face_width_px: float):
+        self.scale = face_width_px / demo_video.FACE_WIDTH_SRC  # texture px per photo px
+        self.origin = np.array(FACE_CENTER_PX) + TEXTURE_MARGIN_PX - self.scale * np.array(demo_video.FACE_CENTER_SRC)
+
+    def tex(self, src) -> np.ndarray:
+        return self.origin + self.scale * np.asarray(src, float)
+
+
+def _head_texture(photo, place: _Placement) -> np.ndarray:
+    """The photo's head cut out (demo_video's soft mask) on the plain wall, neutral pose,
+    as a float32 (H, W, 3) texture in 0..255."""
+    premult, alpha = demo_video._Sprite(photo).layers(demo_video._MASK_LARGE)
+    size = (WIDTH_PX + 2 * TEXTURE_MARGIN_PX, HEIGHT_PX + 2 * TEXTURE_MARGIN_PX)
+    s = place.scale
+    inverse = (1 / s, 0.0, -place.origin[0] / s, 0.0, 1 / s, -place.origin[1] / s)
+    layers = [
+        np.asarray(im.transform(size, Image.Transform.AFFINE, inverse, Image.Resampling.BICUBIC, fillcolor=0),
+                   np.float32)
+        for im in (premult, alpha)
+    ]
+    a = layers[1][..., None] / 255.0
+    return layers[0] + np.asarray(demo_video.BACKGROUND_RGB, np.float32) * (1.0 - a)
+
+
+def _sample(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Bilinear samples of an (H, W, C) image at continuous positions (pixel edges at
+    integers), clamped to the image."""
+    h, w = img.shape[:2]
+    fx = np.clip(x - 0.5, 0, w - 1.001)
+    fy = np.clip(y - 0.5, 0, h - 1.001)
+    x0, y0 = fx.astype(int), fy.astype(int)
+    tx, ty = (fx - x0)[..., None], (fy - y0)[..., None]
+    top = img[y0, x0] * (1 - tx) + img[y0, x0 + 1] * tx
+    bottom = img[y0 + 1, x0] * (1 - tx) + img[y0 + 1, x0 + 1] * tx
+    return top * (1 - ty) + bottom * ty
+
+
+def _ramp(t: np.ndarray) -> np.ndarray:
+    """Coverage of a pixel by a half-plane whose edge is t pixel widths inside it."""
+    return np.clip(t + 0.5, 0.0, 1.0)
+
+
+class _Eye:
+    """One eye of the texture: everything precomputed to redraw its patch each frame.
+
+    Patch pixels are addressed by their centres in texture px. ``render`` returns the patch
+    (float RGB) for an iris ellipse, a corneal reflection and a lid state.
+    """
+
+    def __init__(self, side: str, texture: np.ndarray, place: _Placement):
+        s = place.scale
+        upper = place.tex(UPPER_LID_SRC[side]) + np.array([0.0, UPPER_LID_DOWN_SRC * s])
+        lower = place.tex(LOWER_LID_SRC[side])
+        self.iris0 = place.tex(IRIS_CENTER_SRC[side])
+        self.radius0 = IRIS_RADIUS_SRC * s
+        x_lo, x_hi = lower[0, 0], lower[-1, 0]
+        skin = LID_SKIN_SRC * s
+        self.x0 = int(math.floor(x_lo - 3 * s))
+        self.x1 = int(math.ceil(x_hi + 3 * s))
+        self.y0 = int(math.floor(upper[:, 1].min() - skin - 2 * s))
+        self.y1 = int(math.ceil(lower[:, 1].max() + 3 * s))
+        xs = np.arange(self.x0, self.x1) + 0.5
+        ys = np.arange(self.y0, self.y1) + 0.5
+        self.xs, self.ys = np.meshgrid(xs, ys)
+        self.edge = LID_EDGE_SRC * s
+        self.iris_edge = IRIS_EDGE_SRC * s
+        self.skin = skin
+        self.lash = LASH_SRC * s
+        self.overlap = BLINK_OVERLAP_SRC * s
+        self.shadow_px = IRIS_SHADOW_SRC * s
+        self.glint_sigma = GLINT_SIGMA_SRC * s
+        sigma = EYEBALL_BLUR_SRC * s
+        half = int(math.ceil(3 * sigma))
+        kernel = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
+        self.blur_kernel = kernel / kernel.sum()
+
+        lid_u = lambda x: np.interp(x, upper[:, 0], upper[:, 1])  # noqa: E731
+        lid_l = lambda x: np.interp(x, lower[:, 0], lower[:, 1])  # noqa: E731
+        inside = (xs > x_lo) & (xs < x_hi)
+        # Outside the corners the "opening" is closed: upper lid = lower lid.
+        self.upper = np.where(inside, np.minimum(lid_u(xs), lid_l(xs)), lid_l(xs))
+        self.lower = lid_l(xs)
+        height = self.lower - self.upper
+        self.taper = height / height.max()  # lid movements vanish at the corners
+
+        original = texture[self.y0:self.y1, self.x0:self.x1]
+        self.base = self._remove_iris(texture, place, lid_u, lid_l, original)
+        # Sclera under the lids: the inpainted white, its top and bottom rows continued
+        # beyond the neutral opening (shown when the upper lid rises).
+        y_clamped = np.clip(self.ys, self.upper + 0.6 * s, self.lower - 0.4 * s)
+        self.sclera = _sample(self._with_base(texture), self.xs, y_clamped)
+        self.profile_r, self.profile_rgb = self._iris_profile(original, place, side)
+
+    def _with_base(self, texture: np.ndarray) -> np.ndarray:
+        out = texture.copy()
+        out[self.y0:self.y1, self.x0:self.x1] = self.base
+        return out
+
+    def _remove_iris(self, texture, place, lid_u, lid_l, original) -> np.ndarray:
+        """The patch with the photo's iris replaced by what lies beside it.
+
+        Inside a band over the iris, each pixel is interpolated between samples to the left
+        and right of the iris taken on the same lid-following curve: the same fraction of
+        the way from upper to lower lid inside the opening, the same distance above the upper
+        (below the lower) lid outside it. So sclera continues sclera, lashes continue lashes.
+        """
+        s = place.scale
+        reach = self.radius0 + FILL_MARGIN_SRC * s
+        cx = self.iris0[0]
+        x, y = self.xs, self.ys
+        yu, yl = lid_u(x), lid_l(x)
+        open_h = np.maximum(yl - yu, 1e-3)
+        frac = (y - yu) / open_h
+        above = y < yu
+        below = y > yl
+
+        def on_curve(xq):
+            """y on the same lid-following curve as each patch pixel, at column xq."""
+            qu, ql = lid_u(xq), lid_l(xq)
+            return np.where(above, qu + (y - yu), np.where(below, ql + (y - yl), qu + frac * (ql - qu)))
+
+        offsets = np.linspace(0.0, FILL_SAMPLES_SRC * s, 4)
+        left = np.mean([_sample(texture, np.full_like(x, cx - reach - d), on_curve(cx - reach - d)) for d in offsets],
+                       axis=0)
+        right = np.mean([_sample(texture, np.full_like(x, cx + reach + d), on_curve(cx + reach + d)) for d in offsets],
+                        axis=0)
+        t = np.clip((x - (cx - reach)) / (2 * reach), 0, 1)[..., None]
+        fill = left * (1 - t) + right * t
+        # The band: the iris's columns, from above the lash line to below the lower lid.
+        feather = 0.8 * s
+        wx = np.clip((reach - np.abs(x - cx)) / feather, 0, 1)
+        wy = np.clip((y - (yu - 2.0 * s)) / feather, 0, 1) * np.clip(((yl + 1.5 * s) - y) / feather, 0, 1)
+        w = (wx * wy)[..., None]
+        return original * (1 - w) + fill * w
+
+    def _iris_profile(self, original, place, side) -> tuple[np.ndarray, np.ndarray]:
+        """Iris colour as a function of radius (texture px), from 0 to the radius.
+
+        Inner part: median colour of the photo's visible iris pixels (inside the opening, away
+        from the catchlight) in rings. Outer part: the last ring's colour darkening towards the
+        rim, because there the photo's pixels are already mixed with the white.
+        """
+        s = place.scale
+        r = np.hypot(self.xs - self.iris0[0], self.ys - self.iris0[1])
+        glint = place.tex(GLINT_SRC[side])
+        visible = (self.ys > self.upper + 0.5 * s) & (self.ys < self.lower - 0.3 * s)
+        far_from_glint = np.hypot(self.xs - glint[0], self.ys - glint[1]) > 1.2 * s
+        use = visible & far_from_glint & (r < IRIS_PROFILE_MAX * self.radius0)
+        edges = np.linspace(0.0, IRIS_PROFILE_MAX * self.radius0, 7)
+        centers, colours = [], []
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            sel = use & (r >= lo) & (r < hi)
+            if sel.sum() >= 3:
+                centers.append((lo + hi) / 2)
+                colours.append(np.median(original[sel], axis=0))
+        if len(centers) < 2:
+            raise ValueError(f"too few visible iris pixels in the {side} eye; check the eye constants")
+        centers.append(self.radius0)
+        colours.append(colours[-1] * LIMBUS_DARKEN)
+        return np.array(centers), np.array(colours)
+
+    def lid_line(self, closure: float, follow_px: float) -> np.ndarray:
+        """Upper lid per patch column: neutral, moved by the gaze (follow_px, + = down)
+        and by a blink (closure 0..1 of the way to just over the lower lid)."""
+        moved = self.upper + follow_px * self.taper
+        moved = np.clip(moved, self.upper - 0.5 * self.skin, self.lower)
+        return moved + closure * (self.lower + self.overlap * self.taper - moved)
+
+    def render(self, iris_px, disc_px, glint_px, closure: float, follow_px: float) -> np.ndarray:
+        """The patch (float32 RGB, 0..255) with the iris ellipse ``disc_px`` (2x2: unit disc ->
+        texture px) centred at ``iris_px``, the reflection at ``glint_px`` and the lid state."""
+        x, y = self.xs, self.ys
+        lid = self.lid_line(closure, follow_px)
+
+        # Eyeball: sclera, then the iris through its ellipse, darkened just below the lid.
+        inv = np.linalg.inv(disc_px)
+        dx, dy = x - iris_px[0], y - iris_px[1]
+        ux = inv[0, 0] * dx + inv[0, 1] * dy
+        uy = inv[1, 0] * dx + inv[1, 1] * dy
+        rho = np.hypot(ux, uy)
+        radius = math.sqrt(abs(np.linalg.det(disc_px)))
+        rr = rho * self.radius0
+        iris = np.stack([np.interp(rr, self.profile_r, self.profile_rgb[:, c]) for c in range(3)], axis=-1)
+        shade = 1.0 - IRIS_SHADOW * np.exp(-np.maximum(y - lid, 0.0) / self.shadow_px)
+        iris *= shade[..., None]
+        alpha = np.clip((1.0 - rho) * radius / self.iris_edge + 0.5, 0, 1)[..., None]
+        eyeball = self.sclera * (1 - alpha) + iris * alpha
+        g = GLINT_STRENGTH * np.exp(-((x - glint_px[0]) ** 2 + (y - glint_px[1]) ** 2) / (2 * self.glint_sigma**2))
+        g = g * np.clip(1.3 - rho, 0, 1)  # only on the cornea
+        eyeball += (np.asarray(GLINT_RGB) - eyeball) * g[..., None]
+        eyeball = _blur(eyeball, self.blur_kernel)
+
+        # Skin above the moved lid: the lash line moves with the lid; the band of lid skin
+        # above it stretches (or squeezes) to stay attached to the crease. The lash line ends
+        # a little above the white while the lid closes, so a closed lid's edge is lashes.
+        shift = lid - self.upper
+        top = self.upper - self.skin
+        lash_top = self.upper - self.lash
+        scale = (lash_top - top) / np.maximum(lash_top + shift - top, 1e-3)
+        lash_end = self.upper - closure * self.edge
+        y_above = np.where(y <= lash_top + shift, top + (y - top) * scale, np.minimum(y - shift, lash_end))
+        y_above = np.where(y < top, y, y_above)
+        # Skin below the moved lid: it only shows through the opening's soft edges, so there
+        # it is the nearer lid's edge (never the white behind it); below the eye, the lower lid.
+        nearer_upper = (y - lid) < (self.lower - y)
+        y_below = np.where(nearer_upper, self.upper - 0.3 * self.edge, np.maximum(y, self.lower + 0.3 * self.edge))
+        w = _ramp((lid - y) / self.edge)[..., None]
+        skin = _sample_rows(self.base, self.y0, y_above) * w + _sample_rows(self.base, self.y0, y_below) * (1 - w)
+
+        # Opening: below the moved upper lid and above the lower lid; fades where it is thin.
+        open_ = _ramp(np.minimum(y - lid, self.lower - y) / self.edge)
+        open_ *= np.clip((self.lower - lid) / self.edge, 0, 1)
+        m = open_[..., None]
+        return skin * (1 - m) + eyeball * m
+
+
+def _blur(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Separable blur of an (H, W, C) image with a 1D kernel; edges replicated."""
+    half = len(kernel) // 2
+    for axis in (0, 1):
+        pad = [(0, 0)] * img.ndim
+        pad[axis] = (half, half)
+        padded = np.pad(img, pad, mode="edge")
+        n = img.shape[axis]
+        img = sum(w * padded.take(np.arange(k, k + n), axis=axis) for k, w in enumerate(kernel))
+    return img
+
+
+def _sample_rows(patch: np.ndarray, y0: int, y: np.ndarray) -> np.ndarray:
+    """patch sampled at each pixel's own column and continuous texture row y (linear)."""
+    h = patch.shape[0]
+    fy = np.clip(y - y0 - 0.5, 0, h - 1.001)
+    i = fy.astype(int)
+    t = (fy - i)[..., None]
+    cols = np.arange(patch.shape[1])[None, :]
+    return patch[i, cols] * (1 - t) + patch[i + 1, cols] * t
+
+
+# --- Frames --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _FrameTruth:
+    """What was simulated in one frame (for truth.csv / eyes.csv)."""
+
+    gaze_px: tuple[float, float]
+    blink: bool
+    closure: float
+    head_deg: tuple[float, float, float]
+    iris_img_px: tuple[tuple[float, float], tuple[float, float]]
+    openness: tuple[float, float]
+
+
+class _Renderer:
+    def __init__(self, photo, face_width_px: float):
+        self.place = _Placement(face_width_px)
+        texture = _head_texture(photo, self.place)
+        self.eyes = [_Eye(side, texture, self.place) for side in ("right", "left")]
+        for eye in self.eyes:
+            texture[eye.y0:eye.y1, eye.x0:eye.x1] = eye.base
+        self.texture = np.clip(np.rint(texture), 0, 255).astype(np.uint8)
+        neutral_iris = np.array([e.iris0 for e in self.eyes]) - TEXTURE_MARGIN_PX
+        self.rig = _Rig(neutral_iris)
+
+    def frame(self, gaze_px, head_deg, shift_mm, closure: float) -> tuple[np.ndarray, list, list]:
+        """Render one frame: (RGB float32 (H, W, 3), iris centres in frame px, openness).
+        openness is the upper-to-lower lid distance at the iris column over the eye's width."""
+        centers, _, a, b = self.rig.pose(*head_deg, shift_mm)
+        target = self.rig.screen_point(*gaze_px)
+        inv_a = 1.0 / a
+        lin_inv = np.array([[inv_a.real, -inv_a.imag], [inv_a.imag, inv_a.real]])
+        to_tex = lambda p: (complex(*p) - b) * inv_a  # noqa: E731
+        irises, openness = [], []
+        for eye, center in zip(self.eyes, centers):
+            iris_img, disc_img, glint_img = self.rig.eye(center, target)
+            z = to_tex(iris_img)
+            iris_tex = np.array([z.real, z.imag]) + TEXTURE_MARGIN_PX
+            zg = to_tex(glint_img)
+            glint_tex = np.array([zg.real, zg.imag]) + TEXTURE_MARGIN_PX
+            follow = LID_FOLLOW * (iris_tex[1] - eye.iris0[1])
+            patch = eye.render(iris_tex, lin_inv @ disc_img, glint_tex, closure, follow)
+            self.texture[eye.y0:eye.y1, eye.x0:eye.x1] = np.clip(np.rint(patch), 0, 255).astype(np.uint8)
+            irises.append((float(iris_img[0]), float(iris_img[1])))
+            col = int(np.clip(np.searchsorted(eye.xs[0], iris_tex[0]), 0, eye.xs.shape[1] - 1))
+            lid = eye.lid_line(closure, follow)
+            width = eye.xs[0][-1] - eye.xs[0][0] - 6 * self.place.scale
+            openness.append(float(max(eye.lower[col] - lid[col], 0.0) / width))
+        # PIL maps each output pixel back into the texture: tex = (img - b) / a + margin.
+        c = -b * inv_a
+        inverse = (inv_a.real, -inv_a.imag, c.real + TEXTURE_MARGIN_PX,
+                   inv_a.imag, inv_a.real, c.imag + TEXTURE_MARGIN_PX)
+        img = Image.fromarray(self.texture).transform(
+            (WIDTH_PX, HEIGHT_PX), Image.Transform.AFFINE, inverse, Image.Resampling.BICUBIC,
+            fillcolor=demo_video.BACKGROUND_RGB)
+        return np.asarray(img, np.float32), irises, openness
+
+
+# --- Output ----------------------------------------------------------------------------------
+
+
+def _ffmpeg_cmd(out_path: Path) -> list[str]:
+    """demo_video's bit-exact VP8 command with a webcam-like bitrate instead of the demo's cap."""
+    cmd = demo_video._ffmpeg_webm_cmd(out_path)
+    cmd[cmd.index("-b:v") + 1] = WEBM_BITRATE
+    cmd[cmd.index("-crf") + 1] = WEBM_CRF
+    return cmd
+
+
+def generate_recording(
+    out_dir: str | os.PathLike,
+    wheel_path: str | os.PathLike,
+    *,
+    seed: int = 0,
+    free_viewing_s: float = DEFAULT_FREE_VIEWING_S,
+    write_y4m: bool = False,
+    face_width_px: float = DEFAULT_FACE_WIDTH_PX,
+) -> Path:
+    """Write one synthetic recording into ``out_dir`` (created if needed); return the path of
+    its ``recording.json``.
+
+    Files: recording.json, video.webm, truth.csv, eyes.csv and, if ``write_y4m``, video.y4m
+    (~0.46 MB per frame). Each is written under a ``.part`` name and renamed when complete.
+    Deterministic: the same arguments give byte-identical files.
+
+    Raises ValueError for a negative ``free_viewing_s``, a ``face_width_px`` outside
+    120..320 (the head would not fit or the eyes would be too coarse) or a wheel without the
+    expected photo; FileNotFoundError for a missing wheel; RuntimeError if ffmpeg fails.
+    """
+    if not 120.0 <= face_width_px <= 320.0:
+        raise ValueError(f"face_width_px must be within 120..320, got {face_width_px!r}")
+    wheel_path = Path(wheel_path)
+    if not wheel_path.is_file():
+        raise FileNotFoundError(f"scikit-image wheel not found: {wheel_path}")
+    out_dir = Path(out_dir)
+    rng = np.random.default_rng(seed)
+    targets, saccades, end_ms = plan_targets(rng, free_viewing_s)
+    n = int(math.ceil(end_ms * FPS / 1000.0))
+    t_ms = np.arange(n) * 1000.0 / FPS
+    gaze = _gaze_track(saccades, t_ms, rng)
+    closure, in_blink = _blink_track(rng, t_ms, end_ms)
+    yaw = _smooth_curve(rng, n, HEAD_SMOOTH_MS, HEAD_YAW_DEG)
+    pitch = _smooth_curve(rng, n, HEAD_SMOOTH_MS, HEAD_PITCH_DEG)
+    roll = _smooth_curve(rng, n, HEAD_SMOOTH_MS, HEAD_ROLL_DEG)
+    shift = np.stack([_smooth_curve(rng, n, HEAD_SMOOTH_MS, a) for a in HEAD_SHIFT_MM], axis=1)
+    gain = 1.0 + _smooth_curve(rng, n, LIGHT_SMOOTH_MS, LIGHT_DRIFT)
+    noise_rng = np.random.default_rng([seed, 1])  # separate stream: noise never shifts the plan
+
+    renderer = _Renderer(demo_video._read_photo(wheel_path), face_width_px)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"webm": out_dir / "video.webm", "truth": out_dir / "truth.csv", "eyes": out_dir / "eyes.csv",
+             "json": out_dir / "recording.json"}
+    if write_y4m:
+        paths["y4m"] = out_dir / "video.y4m"
+    parts = {k: p.with_name(p.name + ".part") for k, p in paths.items()}
+    try:
+        with contextlib.ExitStack() as stack:
+            sinks = []
+            ffmpeg = subprocess.Popen(_ffmpeg_cmd(parts["webm"]), stdin=subprocess.PIPE)
+            stack.callback(demo_video._finish_ffmpeg, ffmpeg, parts["webm"])
+            sinks.append(ffmpeg.stdin)
+            if write_y4m:
+                sinks.append(stack.enter_context(open(parts["y4m"], "wb")))
+            truth = csv.writer(stack.enter_context(open(parts["truth"], "w", newline="")), lineterminator="\n")
+            eyes = csv.writer(stack.enter_context(open(parts["eyes"], "w", newline="")), lineterminator="\n")
+            truth.writerow(["frame", "t_ms", "gaze_x_px", "gaze_y_px", "blink",
+                            "head_yaw_deg", "head_pitch_deg", "head_roll_deg"])
+            eyes.writerow(["frame", "t_ms", "right_iris_x_px", "right_iris_y_px", "left_iris_x_px",
+                           "left_iris_y_px", "right_openness", "left_openness", "lid_closure"])
+            for sink in sinks:
+                sink.write(demo_video._y4m_header())
+            for k in range(n):
+                rgb, irises, openness = renderer.frame(gaze[k], (yaw[k], pitch[k], roll[k]), shift[k], closure[k])
+                rgb *= gain[k]
+                rgb += noise_rng.standard_normal(rgb.shape, dtype=np.float32) * NOISE_SIGMA
+                frame = b"FRAME\n" + demo_video._to_i420(rgb)
+                for sink in sinks:
+                    sink.write(frame)
+                gx, gy = ("", "") if in_blink[k] else (f"{gaze[k, 0]:.2f}", f"{gaze[k, 1]:.2f}")
+                truth.writerow([k, f"{t_ms[k]:.3f}", gx, gy, int(in_blink[k]),
+                                f"{yaw[k]:.3f}", f"{pitch[k]:.3f}", f"{roll[k]:.3f}"])
+                eyes.writerow([k, f"{t_ms[k]:.3f}", *(f"{v:.3f}" for p in irises for v in p),
+                               *(f"{o:.4f}" for o in openness), f"{closure[k]:.3f}"])
+        parts["json"].write_text(json.dumps(_recording_json(targets, seed, free_viewing_s, n, renderer), indent=1)
+                                 + "\n")
+    except BaseException:
+        for part in parts.values():
+            part.unlink(missing_ok=True)
+        raise
+    for key, path in paths.items():
+        os.replace(parts[key], path)
+    return paths["json"]
+
+
+def _recording_json(targets: list[Target], seed: int, free_viewing_s: float, n_frames: int,
+                    renderer: _Renderer) -> dict:
+    rig = renderer.rig
+    r = lambda v, d=3: round(float(v), d)  # noqa: E731
+    return {
+        "format": "gazeheat.recording",
+        "version": 1,
+        "video": "video.webm",
+        "viewport": {"width": VIEWPORT_W_PX, "height": VIEWPORT_H_PX},
+        "targets": [t.to_dict() for t in targets],
+        "synthetic": {
+            "generator": GENERATOR,
+            "generator_version": GENERATOR_VERSION,
+            "seed": seed,
+            "photo": demo_video.PHOTO_IN_WHEEL,
+            "photo_sha256": demo_video.PHOTO_SHA256,
+            "frames": n_frames,
+            "fps": FPS,
+            "frame_size_px": [WIDTH_PX, HEIGHT_PX],
+            "truth": "truth.csv",
+            "eyes": "eyes.csv",
+            "scenario": {
+                "start_ms": START_MS,
+                "lead_in_ms": LEAD_IN_MS,
+                "target_ms": TARGET_MS,
+                "free_viewing_s": free_viewing_s,
+                "fixation_ms": list(FIXATION_MS),
+                "saccade_latency_ms": list(SACCADE_LATENCY_MS),
+                "saccade_duration_ms": f"{SACCADE_BASE_MS} + {SACCADE_MS_PER_DEG} * amplitude_deg",
+                "gaze_jitter_deg": GAZE_JITTER_DEG,
+                "gaze_jitter_tau_ms": GAZE_JITTER_TAU_MS,
+                "blink_interval_ms": list(BLINK_INTERVAL_MS),
+                "blink_ms": BLINK_MS,
+            },
+            "screen": {
+                "width_mm": SCREEN_W_MM,
+                "height_mm": r(SCREEN_H_MM),
+                "camera_above_top_edge_mm": CAMERA_ABOVE_SCREEN_MM,
+                "axes": "X right along the screen, Y down, Z from the screen towards the viewer; camera at the origin",
+            },
+            "camera": {
+                "focal_length_px": r(rig.f),
+                "principal_point_px": [rig.cx, rig.cy],
+                "horizontal_fov_deg": r(math.degrees(2 * math.atan(WIDTH_PX / 2 / rig.f)), 2),
+                "mirrored": False,
+            },
+            "eye_model": {
+                "head_distance_mm": HEAD_DISTANCE_MM,
+                "eye_separation_mm": EYE_SEPARATION_MM,
+                "eyeball_radius_mm": EYEBALL_RADIUS_MM,
+                "iris_radius_mm": IRIS_RADIUS_MM,
+                "cornea_radius_mm": CORNEA_RADIUS_MM,
+                "cornea_center_mm": CORNEA_CENTER_MM,
+                "eyeball_centers_mm": [[r(v, 2) for v in c] for c in rig.centers0],
+                "light_mm": list(LIGHT_MM),
+                "lid_follow": LID_FOLLOW,
+                "face_width_px": r(renderer.place.scale * demo_video.FACE_WIDTH_SRC, 1),
+            },
+            "head_motion": {
+                "yaw_deg": HEAD_YAW_DEG,
+                "pitch_deg": HEAD_PITCH_DEG,
+                "roll_deg": HEAD_ROLL_DEG,
+                "shift_mm": list(HEAD_SHIFT_MM),
+                "smoothing_ms": HEAD_SMOOTH_MS,
+                "pivot_offset_mm": list(HEAD_PIVOT_OFFSET_MM),
+                "angles": "relative to the photo's own pose; yaw > 0 face turns to screen +x, pitch > 0 up, "
+                          "roll > 0 towards the subject's right shoulder",
+                "rendering": "2D similarity warp of the whole image fitted at the eye openings (no parallax)",
+            },
+            "camera_effects": {"light_drift": LIGHT_DRIFT, "noise_sigma": NOISE_SIGMA,
+                               "webm": f"VP8 crf {WEBM_CRF}, max {WEBM_BITRATE}"},
+            "simulated": ["per-eye vergence on the gaze point", "foreshortened iris", "corneal reflection",
+                          "upper lid following vertical gaze", "blinks", "saccades (main sequence)",
+                          "fixational drift", "head rotation and translation (as a 2D warp)",
+                          "lighting drift", "sensor noise", "VP8 compression"],
+            "not_simulated": ["angle kappa", "corneal refraction", "parallax and outline change of a turning head",
+                              "pupil size changes", "lower-lid motion", "motion blur", "rolling shutter",
+                              "auto-exposure and white balance", "glasses"],
+        },
+    }
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point. Returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--wheel", required=True, help="path to the scikit-image wheel (.whl)")
+    parser.add_argument("--out", required=True, help="recording directory to write")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--free-viewing-s", type=float, default=DEFAULT_FREE_VIEWING_S,
+                        help=f"free-viewing length in s (default {DEFAULT_FREE_VIEWING_S:g})")
+    parser.add_argument("--face-width-px", type=float, default=DEFAULT_FACE_WIDTH_PX,
+                        help=f"face width in the frame, px (default {DEFAULT_FACE_WIDTH_PX:g})")
+    parser.add_argument("--y4m", action="store_true", help="also write video.y4m (for a fake webcam)")
+    args = parser.parse_args(argv)
+    start = time.monotonic()
+    try:
+        path = generate_recording(args.out, args.wheel, seed=args.seed, free_viewing_s=args.free_viewing_s,
+                                  write_y4m=args.y4m, face_width_px=args.face_width_px)
+    except (OSError, ValueError, RuntimeError) as exc:
+        print(f"synth_gaze: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{path}  ({time.monotonic() - start:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
