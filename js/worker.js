@@ -26,7 +26,10 @@ packageBytes.catch(() => {}); // reported by the "package" phase, not as an unha
 async function snapshotBytes() {
   const response = await fetch(new URL(PATHS.pythonSnapshot, SITE_ROOT));
   if (!response.ok) throw new Error(`${PATHS.pythonSnapshot}: HTTP ${response.status}`);
-  const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
+  // A host that serves .gz with Content-Encoding: gzip hands the body over already
+  // decompressed; otherwise gunzip it while it downloads.
+  const stream = response.headers.get("Content-Encoding")
+    ? response.body : response.body.pipeThrough(new DecompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
