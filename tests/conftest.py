@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import os
 import sys
 from pathlib import Path
@@ -163,3 +164,32 @@ def synth():
         iris_diameter = 2 * IRIS_RADIUS * EYE_WIDTH_PX
 
     return Synth
+
+
+# --- a synthetic person looking at screen points (tracker and replay tests) ----------
+FACE_VIEWPORT = (1280, 720)
+
+
+def eye_uv(x, y):
+    """Where the irises sit (eye widths) when looking at (x, y) px: a smooth map."""
+    xn, yn = x / FACE_VIEWPORT[0] - 0.5, y / FACE_VIEWPORT[1] - 0.5
+    return 0.5 + 0.24 * xn + 0.03 * xn * xn, 0.02 + 0.10 * yn + 0.02 * xn * yn
+
+
+class Face:
+    """Synthetic MediaPipe output for a person looking at screen points."""
+
+    def __init__(self, synth, seed=0, noise=0.002):
+        self.synth = synth
+        self.rng = random.Random(seed)
+        self.noise = noise
+
+    def frame(self, x, y, openness=0.3):
+        u, v = eye_uv(x, y)
+        u += self.rng.gauss(0, self.noise)
+        v += self.rng.gauss(0, self.noise)
+        landmarks = self.synth.landmarks(u=u, v=v, left_uv=(u + 0.01, v), openness=openness)
+        matrix = self.synth.matrix(self.rng.gauss(0, 0.3), self.rng.gauss(0, 0.3), 0.0)
+        return landmarks, matrix, 640, 480
+
+

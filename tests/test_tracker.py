@@ -1,7 +1,6 @@
 """gazeheat.tracker: end-to-end calibration and tracking on synthetic faces."""
 
 import math
-import random
 
 import pytest
 
@@ -10,31 +9,10 @@ from gazeheat.png import decode_png_rgba
 from gazeheat.session import validate_session
 from gazeheat.tracker import STATES, GazeTracker
 
+from conftest import Face
+
 W, H = 1280, 720
 FRAME_MS = 33.3
-
-
-def eye_uv(x, y):
-    """Where the irises sit (eye widths) when looking at (x, y) px: a smooth map."""
-    xn, yn = x / W - 0.5, y / H - 0.5
-    return 0.5 + 0.24 * xn + 0.03 * xn * xn, 0.02 + 0.10 * yn + 0.02 * xn * yn
-
-
-class Face:
-    """Synthetic MediaPipe output for a person looking at screen points."""
-
-    def __init__(self, synth, seed=0, noise=0.002):
-        self.synth = synth
-        self.rng = random.Random(seed)
-        self.noise = noise
-
-    def frame(self, x, y, openness=0.3):
-        u, v = eye_uv(x, y)
-        u += self.rng.gauss(0, self.noise)
-        v += self.rng.gauss(0, self.noise)
-        landmarks = self.synth.landmarks(u=u, v=v, left_uv=(u + 0.01, v), openness=openness)
-        matrix = self.synth.matrix(self.rng.gauss(0, 0.3), self.rng.gauss(0, 0.3), 0.0)
-        return landmarks, matrix, 640, 480
 
 
 def calibrate(tracker, face, t=0.0, targets=None, blink_every=17):

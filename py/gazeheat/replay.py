@@ -1,0 +1,121 @@
+"""Re-analysis of a recording: every frame's face measurement in, a session out.
+
+``Replay`` collects one measurement per video frame (features of the face, or the
+reason there is none), then ``finish`` calibrates on the recording's calibration
+targets, validates on its validation targets, and predicts (and smooths) gaze for every
+frame of the whole video. Because all frames are known before fitting, frames before
+and during calibration get gaze too. The page's replay mode feeds it frame by frame
+(through gazeheat._worker); tests feed it directly.
+"""
+
+from __future__ import annotations
+
+from . import __version__, _check
+from . import constants as C
+from .calibration import CalibrationCollector, GazeModel
+from .errors import InputError
+from .features import extract_features
+from .fixations import detect_fixations
+from .recording import Recording
+from .session import make_session
+from .settings import fixation_params, make_filter, validate_settings
+from .validation import validate_gaze
+
+__all__ = ["Replay"]
+
+
+class Replay:
+    """Frames of one recording, in time order (``t_ms`` after the first video frame)."""
+
+    def __init__(self, recording: Recording, settings=None, px_per_deg: float = C.DEFAULT_PX_PER_DEG):
+        """Raises InputError on bad settings or px_per_deg."""
+        self.recording = recording
+        self.settings = validate_settings(settings or {})
+        self.px_per_deg = _check.positive(px_per_deg, "px_per_deg")
+        self._frames = []  # (t_ms, Features or None, reason or None)
+
+    def add_frame(self, t_ms, landmarks, matrix, image_w_px, image_h_px) -> dict:
+        """Measure one frame with a face; returns ``{"t_ms", "valid", "reason"}``.
+        Raises InputError on bad input or time going backwards."""
+        t_ms = self._next_time(t_ms)
+        features = extract_features(landmarks, matrix, image_w_px, image_h_px)
+        self._frames.append((t_ms, features, None if features.valid else features.reason))
+        return {"t_ms": t_ms, "valid": features.valid, "reason": features.reason}
+
+    def add_no_face(self, t_ms, reason="noface") -> None:
+        """A frame without a usable face (no face, several faces, too dark, ...)."""
+        self._frames.append((self._next_time(t_ms), None, str(reason)))
+
+    @property
+    def n_frames(self) -> int:
+        return len(self._frames)
+
+    def finish(self, created_iso=None) -> dict:
+        """Calibrate, validate and predict; return the session (format v1 with the added
+        ``validation``, ``calibration_summary``, ``fixations``, ``settings``, ``source``).
+
+        Raises CalibrationError when the calibration targets have too few usable frames.
+        """
+        model = GazeModel.fit(self._collector())
+        raw = [None if f is None or not f.valid else model.predict(f) for _, f, _ in self._frames]
+        samples = self._smoothed(raw)
+        session = make_session(samples, self.recording.viewport_w_px, self.recording.viewport_h_px,
+                               model.to_dict(), created_iso, __version__)
+        session["calibration_summary"] = model.summary()
+        session["validation"] = self._validation(raw)
+        session["fixations"] = [f.to_dict() for f in detect_fixations(
+            [(s["t_ms"], s["x"], s["y"]) for s in samples], px_per_deg=self.px_per_deg,
+            **fixation_params(self.settings))]
+        session["settings"] = dict(self.settings)
+        session["source"] = {"kind": "replay", "video": self.recording.video,
+                             "frames": len(self._frames)}
+        return session
+
+    # --- private -----------------------------------------------------------------------
+
+    def _next_time(self, t_ms) -> float:
+        t_ms = _check.finite(t_ms, "t_ms")
+        if self._frames and t_ms < self._frames[-1][0]:
+            raise InputError(f"t_ms {t_ms} is earlier than the previous frame "
+                                    f"({self._frames[-1][0]})")
+        return t_ms
+
+    def _collector(self) -> CalibrationCollector:
+        collector = CalibrationCollector()
+        targets = self.recording.of_phase("calibration")
+        for index, target in targets:
+            collector.start_target(index, target.start_ms)
+        for t_ms, features, _ in self._frames:
+            hit = self.recording.target_at(t_ms)
+            if features is not None and hit is not None and hit[1].phase == "calibration":
+                collector.add(t_ms, hit[0], hit[1].x, hit[1].y, features)
+        return collector
+
+    def _smoothed(self, raw) -> list:
+        """One sample dict per frame; the filter restarts after every frame without gaze."""
+        filt = make_filter(self.settings)
+        samples = []
+        for (t_ms, _, _), point in zip(self._frames, raw, strict=True):
+            if point is None:
+                if filt is not None:
+                    filt.reset()
+                samples.append({"t_ms": t_ms, "x": None, "y": None})
+                continue
+            x, y = point if filt is None else filt.update(t_ms, *point)
+            samples.append({"t_ms": t_ms, "x": x, "y": y})
+        return samples
+
+    def _validation(self, raw):
+        """Validation on the unsmoothed predictions (a filter would hide the jitter that
+        precision measures), or None when the recording has no validation targets."""
+        targets = self.recording.of_phase("validation")
+        if not targets:
+            return None
+        per_target = []
+        for index, target in targets:
+            settled = target.start_ms + C.CALIBRATION_SETTLE_MS
+            points = [(t, p[0], p[1]) for (t, _, _), p in zip(self._frames, raw, strict=True)
+                      if p is not None and settled <= t < target.end_ms]
+            per_target.append((index, target.x, target.y, points))
+        return validate_gaze(per_target, self.px_per_deg).to_dict()
+

@@ -1,0 +1,94 @@
+"""Validation: how far the gaze lands from targets the model never saw.
+
+Per target, from the samples after the eyes have settled: **accuracy** is the distance
+between the target and the mean gaze (the systematic offset), **precision** the RMS of
+sample-to-sample distances (jitter), both in CSS px and in degrees of visual angle at
+``px_per_deg``. Overall values are means over the targets; the grade puts the overall
+accuracy into words people understand.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from . import _check
+from . import constants as C
+from .errors import CalibrationError
+
+__all__ = ["TargetValidation", "Validation", "validate_gaze", "grade"]
+
+#: Grades by overall accuracy (deg): (upper bound, word). WebGazer measures ~4 deg.
+GRADES = ((1.0, "excellent"), (2.0, "good"), (3.5, "fair"), (math.inf, "poor"))
+
+
+@dataclass(frozen=True)
+class TargetValidation:
+    """One validation target's result (positions in CSS px of the viewport)."""
+
+    target_index: int
+    x_px: float
+    y_px: float
+    n_samples: int
+    mean_x_px: float
+    mean_y_px: float
+    accuracy_px: float
+    accuracy_deg: float
+    precision_px: float
+    precision_deg: float
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Overall result: means over the targets that had samples."""
+
+    targets: tuple
+    accuracy_px: float
+    accuracy_deg: float
+    precision_px: float
+    precision_deg: float
+    px_per_deg: float
+    grade: str
+
+    def to_dict(self) -> dict:
+        return {"targets": [t.to_dict() for t in self.targets], "accuracy_px": self.accuracy_px,
+                "accuracy_deg": self.accuracy_deg, "precision_px": self.precision_px,
+                "precision_deg": self.precision_deg, "px_per_deg": self.px_per_deg,
+                "grade": self.grade}
+
+
+def grade(accuracy_deg: float) -> str:
+    """The word for an overall accuracy in degrees."""
+    return next(word for bound, word in GRADES if accuracy_deg < bound)
+
+
+def validate_gaze(targets, px_per_deg: float = C.DEFAULT_PX_PER_DEG) -> Validation:
+    """``targets``: iterable of ``(target_index, x_px, y_px, samples)`` where samples are
+    ``(t_ms, x_px, y_px)`` gaze points recorded while that target was shown and the eyes
+    had settled (the caller drops the first few hundred ms); None x/y are skipped.
+
+    Raises CalibrationError if no target has a sample; InputError on a bad px_per_deg.
+    """
+    px_per_deg = _check.positive(px_per_deg, "px_per_deg")
+    results = []
+    for index, tx, ty, samples in targets:
+        points = [(x, y) for _, x, y in samples if x is not None and y is not None]
+        if not points:
+            continue
+        mx = math.fsum(p[0] for p in points) / len(points)
+        my = math.fsum(p[1] for p in points) / len(points)
+        accuracy = math.hypot(mx - tx, my - ty)
+        steps = [math.hypot(b[0] - a[0], b[1] - a[1]) ** 2 for a, b in zip(points, points[1:])]
+        precision = math.sqrt(math.fsum(steps) / len(steps)) if steps else 0.0
+        results.append(TargetValidation(index, tx, ty, len(points), mx, my, accuracy,
+                                        accuracy / px_per_deg, precision, precision / px_per_deg))
+    if not results:
+        raise CalibrationError("no validation target has gaze samples (face not found?)")
+    n = len(results)
+    accuracy_px = math.fsum(r.accuracy_px for r in results) / n
+    precision_px = math.fsum(r.precision_px for r in results) / n
+    return Validation(tuple(results), accuracy_px, accuracy_px / px_per_deg, precision_px,
+                      precision_px / px_per_deg, px_per_deg, grade(accuracy_px / px_per_deg))

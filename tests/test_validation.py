@@ -1,0 +1,40 @@
+"""gazeheat.validation: accuracy and precision against numpy on random gaze."""
+import random
+
+import pytest
+
+from gazeheat.errors import CalibrationError
+from gazeheat.validation import grade, validate_gaze
+
+
+def random_targets(rng, n_targets=5, n=30):
+    out = []
+    for i in range(n_targets):
+        tx, ty = rng.uniform(0, 1280), rng.uniform(0, 720)
+        bias = (rng.gauss(0, 40), rng.gauss(0, 40))
+        samples = [(k * 33.3, tx + bias[0] + rng.gauss(0, 20), ty + bias[1] + rng.gauss(0, 20))
+                   for k in range(n)]
+        samples.insert(3, (100.0, None, None))  # a blink: skipped
+        out.append((i, tx, ty, samples))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_against_numpy(np, seed):
+    targets = random_targets(random.Random(seed))
+    result = validate_gaze(targets, px_per_deg=40.0)
+    accuracies, precisions = [], []
+    for _, tx, ty, samples in targets:
+        xy = np.array([(x, y) for _, x, y in samples if x is not None])
+        accuracies.append(np.linalg.norm(xy.mean(axis=0) - (tx, ty)))
+        precisions.append(np.sqrt(np.mean(np.sum(np.diff(xy, axis=0) ** 2, axis=1))))
+    assert result.accuracy_px == pytest.approx(np.mean(accuracies), rel=1e-9)
+    assert result.precision_px == pytest.approx(np.mean(precisions), rel=1e-9)
+    assert result.accuracy_deg == pytest.approx(result.accuracy_px / 40.0)
+    assert [t.n_samples for t in result.targets] == [30] * 5
+
+
+def test_grades_and_empty_input():
+    assert [grade(d) for d in (0.5, 1.5, 3.0, 4.2)] == ["excellent", "good", "fair", "poor"]
+    with pytest.raises(CalibrationError):
+        validate_gaze([(0, 10.0, 10.0, [(0.0, None, None)])])
