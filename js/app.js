@@ -6,7 +6,9 @@ import { FRAME_CHECK, LIVE_VIEWS, STORAGE_KEYS, VIEW, WORKER } from "./constants
 import { FrameChecker } from "./frame_check.js";
 import { LiveView } from "./live_view.js";
 import { STARTUP_PHASES } from "./messages.js";
+import { RecordPanel } from "./record_panel.js";
 import { SettingsPanel } from "./settings_panel.js";
+import { StimulusView, loadImage } from "./stimulus_view.js";
 import { loadJson, removeKey, saveJson } from "./storage.js";
 import * as ui from "./ui.js";
 import { WorkerHost } from "./worker_host.js";
@@ -83,6 +85,11 @@ const app = {
   /** @type {?SettingsPanel} */
   settings: null,
   liveBusy: false,
+  stimulus: new StimulusView(),
+  /** @type {?RecordPanel} */
+  recordPanel: null,
+  /** @type {?Object} rendering choices from Python: colormaps and weightings */
+  renderOptions: null,
 };
 
 function updateControls() {
@@ -373,11 +380,107 @@ async function applySettings(values) {
   }
 }
 
+// --- recording over a stimulus -----------------------------------------------------
+/** @param {import("./record_panel.js").StimulusChoice} choice */
+async function startRecording(choice) {
+  app.recordPanel.showError("");
+  try {
+    let geometry;
+    if (choice.kind === "sample" || choice.kind === "file") {
+      const { image, name } = await loadImage(choice.file);
+      geometry = app.stimulus.showImage(image, name);
+    } else if (choice.kind === "screen") {
+      geometry = await app.stimulus.showScreen();
+    } else {
+      geometry = app.stimulus.showPage(choice.kind);
+    }
+    const pixels = app.stimulus.pixels();
+    await host.call("recordingStart", { stimulus: geometry, rgba: pixels.rgba,
+      width_px: pixels.width_px, height_px: pixels.height_px }, [pixels.rgba.buffer]);
+  } catch (error) {
+    app.stimulus.hide();
+    app.recordPanel.showError(error.message);
+    return;
+  }
+  app.samples = 0;
+  app.live.clear();
+  ui.hideHeatmap();
+  app.recordPanel.started(performance.now());
+  debug.recording = { started: true };
+}
+
+async function stopRecording() {
+  if (!app.recordPanel.recording) return;
+  // A shared screen changes while recording: its last frame becomes the background.
+  const pixels = app.stimulus.geometry?.kind === "screen" ? app.stimulus.pixels() : null;
+  app.recordPanel.stopped();
+  try {
+    const summary = await host.call("recordingStop", pixels ? { rgba: pixels.rgba,
+      width_px: pixels.width_px, height_px: pixels.height_px } : {},
+    pixels ? [pixels.rgba.buffer] : []);
+    debug.recording = summary;
+    app.stimulus.hide();
+    app.renderOptions ??= await host.call("renderOptions", {});
+    app.recordPanel.setRenderOptions(app.renderOptions);
+    const preview = await host.call("renderHeatmap", { options: previewOptions("overlay") });
+    const seconds = (summary.duration_ms / 1000).toFixed(1);
+    app.recordPanel.showResults(`${seconds} s recorded over ${app.stimulus.geometry.name}: ` +
+      `${summary.n_valid} of ${summary.n_samples} samples with gaze, ${summary.n_fixations} fixations.`,
+    preview.png);
+  } catch (error) {
+    app.stimulus.hide();
+    ui.showMessage(`The recording could not be finished: ${error.message}`, true);
+  }
+  updateControls();
+}
+
+function previewOptions(output) {
+  return { ...app.recordPanel.renderOptions(), output };
+}
+
+async function refreshPreview() {
+  try {
+    const preview = await host.call("renderHeatmap", { options: previewOptions("overlay") });
+    app.recordPanel.showPreview(preview.png);
+    app.recordPanel.showResultsError("");
+  } catch (error) {
+    app.recordPanel.showResultsError(error.message);
+  }
+}
+
+/** @param {"overlay"|"heatmap"|"gazeplot"|"samples"|"fixations"|"session"} what */
+async function downloadResult(what) {
+  const name = app.stimulus.geometry?.name ?? "session";
+  try {
+    if (what === "overlay" || what === "heatmap") {
+      const result = await host.call("renderHeatmap", { options: previewOptions(what) });
+      ui.downloadBlob(new Blob([result.png], { type: "image/png" }), ui.fileName(`${name}-${what}`, "png"));
+    } else if (what === "gazeplot") {
+      const result = await host.call("renderGazeplot", { options: previewOptions(what) });
+      ui.downloadBlob(new Blob([result.png], { type: "image/png" }), ui.fileName(`${name}-gazeplot`, "png"));
+    } else if (what === "samples" || what === "fixations") {
+      const text = await host.call("exportCsv", { kind: what });
+      ui.downloadBlob(new Blob([text], { type: "text/csv;charset=utf-8" }), ui.fileName(`${name}-${what}`, "csv"));
+    } else {
+      const session = await host.call("session", { created_iso: new Date().toISOString() });
+      ui.downloadBlob(new Blob([JSON.stringify(session)], { type: "application/json" }),
+        ui.fileName(`${name}-session`, "json"));
+    }
+    app.recordPanel.showResultsError("");
+  } catch (error) {
+    app.recordPanel.showResultsError(`${what}: ${error.message}`);
+  }
+}
+
+app.recordPanel = new RecordPanel({ onStart: startRecording, onStop: stopRecording,
+  onDownload: downloadResult, onOptions: refreshPreview });
+
 ui.bindControls({
   onCamera: () => begin(openCamera),
   onDemo: () => begin(openDemo),
   onCalibrate: startCalibration,
-  onCancelCalibration: cancelCalibration,
+  onEscape: () => (app.recordPanel.recording ? stopRecording() : cancelCalibration()),
+  onRecord: () => app.recordPanel.open(),
   onSettings: () => app.settings?.open(),
   onToggleView: (key) => setView(key, !app.views[key]),
   onDownload: downloadHeatmap,

@@ -12,6 +12,10 @@ export const PATHS = Object.freeze({
   mediapipeWasmDir: "vendor/mediapipe/wasm",
   model: "models/face_landmarker.task",
   demoVideo: "media/demo.webm",
+  sampleStimuli: [
+    { file: "media/samples/coffee.png", label: "Sample: coffee cup (photo)" },
+    { file: "media/samples/chelsea.png", label: "Sample: Chelsea the cat (photo)" },
+  ],
   worker: "worker.js", // relative to js/
 });
 
@@ -97,13 +101,20 @@ export const LIVE_VIEWS = Object.freeze([
 /** Other keyboard shortcuts (listed in the in-app help). */
 export const SHORTCUTS = Object.freeze([
   { shortcut: "c", label: "Calibrate" },
+  { shortcut: "r", label: "Record over an image, a page or a shared screen" },
   { shortcut: "s", label: "Settings" },
   { shortcut: "?", label: "This help" },
-  { shortcut: "Escape", label: "Cancel calibration / close a panel" },
+  { shortcut: "Escape", label: "Cancel calibration / stop recording / close a panel" },
 ]);
 
 /** localStorage keys (versioned: a new format gets a new key). */
 export const STORAGE_KEYS = Object.freeze({
   settings: "gazeheat.settings.v1",
   views: "gazeheat.views.v1",
+});
+
+/** Recording over a stimulus. */
+export const RECORDING = Object.freeze({
+  gridSpacingPx: 80, // the grid page: one line every 80 CSS px
+  maxStimulusPixels: 40e6, // refuse larger images (decoding them could exhaust memory)
 });

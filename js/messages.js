@@ -119,6 +119,16 @@ export const PY_CALLS = Object.freeze({
   settingsSchema: { fn: "settings_schema", args: [] },
   configure: { fn: "configure", args: ["settings"] },
   live: { fn: "live", args: ["since_ms", "with_fixations", "with_heatmap", "width_px", "height_px"] },
+  recordingStart: { fn: "recording_start", args: ["stimulus", "rgba", "width_px", "height_px"] },
+  recordingStop: { fn: "recording_stop", args: ["rgba", "width_px", "height_px"] },
+  renderOptions: { fn: "render_options", args: [] },
+  renderHeatmap: { fn: "render_heatmap", args: ["options"] },
+  renderGazeplot: { fn: "render_gazeplot", args: ["options"] },
+  exportCsv: { fn: "export_csv", args: ["kind"] },
+  replayStart: { fn: "replay_start", args: ["recording_json", "settings"] },
+  replayFrame: { fn: "replay_frame", args: ["t_ms", "landmarks", "matrix", "image_w_px", "image_h_px"] },
+  replayNoFace: { fn: "replay_no_face", args: ["t_ms", "reason"] },
+  replayFinish: { fn: "replay_finish", args: ["created_iso"] },
 });
 
 /**

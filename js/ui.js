@@ -73,6 +73,7 @@ export function setControls(s) {
   $("btn-calibrate").disabled = s.calibrating;
   $("btn-calibrate").textContent = s.calibrated ? "Recalibrate" : "Calibrate";
   $("btn-download").disabled = s.samples === 0 || s.calibrating;
+  $("btn-record").disabled = !s.calibrated || s.calibrating;
   $("btn-clear").disabled = s.samples === 0 || s.calibrating;
   $("toolbar").dataset.samples = String(s.samples);
   // Nothing but the target while calibrating: the toolbar would hide the top targets.
@@ -80,8 +81,8 @@ export function setControls(s) {
 }
 
 /**
- * @param {{onCamera, onDemo, onCalibrate, onCancelCalibration, onDownload, onClear,
- *          onStop, onSettings, onToggleView: (key: string) => void}} h
+ * @param {{onCamera, onDemo, onCalibrate, onEscape, onDownload, onClear,
+ *          onStop, onSettings, onRecord, onToggleView: (key: string) => void}} h
  */
 export function bindControls(h) {
   $("start-camera").onclick = h.onCamera;
@@ -91,6 +92,7 @@ export function bindControls(h) {
   $("btn-clear").onclick = h.onClear;
   $("btn-stop").onclick = h.onStop;
   $("btn-settings").onclick = h.onSettings;
+  $("btn-record").onclick = h.onRecord;
   $("btn-help").onclick = showHelp;
   $("help-close").onclick = () => $("help").close();
   $("toggle-preview").onchange = (e) => $("preview").classList.toggle("hidden-preview", !e.target.checked);
@@ -105,7 +107,7 @@ export function bindControls(h) {
   }));
   renderHelp();
   document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape") return h.onCancelCalibration();
+    if (e.key === "Escape") return h.onEscape();
     // Typing in a settings field is not a shortcut; neither is Ctrl/Cmd+key.
     if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest?.("input, select, textarea")) return;
     if ($("stage").hidden) return;
@@ -114,6 +116,7 @@ export function bindControls(h) {
     if (view) h.onToggleView(view.key);
     else if (key === "c" && !$("btn-calibrate").disabled) h.onCalibrate();
     else if (key === "s") h.onSettings();
+    else if (key === "r" && !$("btn-record").disabled) h.onRecord();
     else if (key === "?") showHelp();
   });
 }
@@ -250,9 +253,20 @@ export async function downloadHeatmap(heatmap) {
   ctx.drawImage(await heatmapBitmap(heatmap.png), 0, 0, canvas.width, canvas.height);
   drawLegend(ctx, heatmap, dpr, canvas.height);
   const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  downloadBlob(blob, fileName("heatmap", "png"));
+}
+
+/** "gazeheat-<what>-<time>.<ext>", safe on every file system. */
+export function fileName(what, ext) {
+  const safe = String(what).replace(/[^\w.-]+/g, "_").slice(0, 80);
+  return `gazeheat-${safe}-${new Date().toISOString().replace(/[:.]/g, "-")}.${ext}`;
+}
+
+/** Save a Blob as a file through the browser's download. */
+export function downloadBlob(blob, name) {
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
-  a.download = `gazeheat-heatmap-${new Date().toISOString().replace(/[:.]/g, "-")}.png`;
+  a.download = name;
   document.body.append(a);
   a.click();
   a.remove();

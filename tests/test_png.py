@@ -86,9 +86,13 @@ def _corrupt(name):
         "crc": lambda: good[:30] + bytes([good[30] ^ 1]) + good[31:],
         "truncated": lambda: good[:-20],
         "empty": lambda: b"",
-        "16-bit": lambda: _png((1, 1, 16, 6, 0, 0, 0), b"\x00" + bytes(8)),
+        "16-bit palette": lambda: _png((1, 1, 16, 3, 0, 0, 0), b"\x00" + bytes(2)),
         "palette": lambda: _png((1, 1, 8, 3, 0, 0, 0), b"\x00\x00"),
-        "grey": lambda: _png((1, 1, 8, 0, 0, 0, 0), b"\x00\x00"),
+        "grey 3-bit": lambda: _png((1, 1, 3, 0, 0, 0, 0), b"\x00\x00"),
+        "rgb 4-bit": lambda: _png((1, 1, 4, 2, 0, 0, 0), b"\x00\x00\x00"),
+        "colour type 5": lambda: _png((1, 1, 8, 5, 0, 0, 0), b"\x00\x00"),
+        "palette index": lambda: _png((2, 1, 8, 3, 0, 0, 0), b"\x00\x00\x02",
+                                      extra=_chunk(b"PLTE", bytes(6))),
         "interlaced": lambda: _png((1, 1, 8, 6, 0, 0, 1), b"\x00" + bytes(4)),
         "short data": lambda: _png((2, 2, 8, 6, 0, 0, 0), b"\x00" + bytes(8)),
         "bad filter": lambda: _png((1, 1, 8, 6, 0, 0, 0), b"\x07" + bytes(4)),
@@ -99,9 +103,10 @@ def _corrupt(name):
     }[name]()
 
 
-@pytest.mark.parametrize("name", ["signature", "crc", "truncated", "empty", "16-bit", "palette", "grey",
-                                  "interlaced", "short data", "bad filter", "zero size", "huge",
-                                  "unknown critical chunk"])
+@pytest.mark.parametrize("name", ["signature", "crc", "truncated", "empty", "16-bit palette",
+                                  "palette", "grey 3-bit", "rgb 4-bit", "colour type 5",
+                                  "palette index", "interlaced", "short data", "bad filter",
+                                  "zero size", "huge", "unknown critical chunk"])
 def test_corrupt_inputs_raise_format_error(name):
     with pytest.raises(FormatError):
         decode_png_rgba(_corrupt(name))
@@ -129,3 +134,79 @@ def test_encode_validates():
         encode_png(2, 2, bytes(15))
     with pytest.raises(InputError, match="width"):
         encode_png(0, 2, b"")
+
+
+# --- fast encoding (Up filter, zlib level 1) and every colour type -----------------------
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_round_trip(seed):
+    rng = random.Random(100 + seed)
+    w, h = rng.randint(1, 70), rng.randint(1, 50)
+    rgba = _random_rgba(rng, w, h)
+    data = encode_png(w, h, rgba, fast=True)
+    assert decode_png_rgba(data) == (w, h, rgba)
+    raw = zlib.decompress(data[data.index(b"IDAT") + 4:])
+    assert raw[0] == 2 and raw[1 + 4 * w] == 2  # every row uses the Up filter
+
+
+def test_pillow_reads_fast_png(PIL_Image):
+    rng = random.Random(7)
+    w, h = 300, 200  # several filter bands
+    rgba = _random_rgba(rng, w, h)
+    img = PIL_Image.open(io.BytesIO(encode_png(w, h, rgba, fast=True)))
+    assert img.size == (w, h) and img.tobytes() == rgba
+
+
+def _pillow_image(PIL_Image, mode, w, h, seed):
+    rng = random.Random(seed)
+    if mode == "P":
+        img = PIL_Image.new("P", (w, h))
+        img.putpalette(bytes(rng.getrandbits(8) for _ in range(3 * 40)))
+        img.putdata([rng.randrange(40) for _ in range(w * h)])
+        return img
+    if mode == "1":
+        return PIL_Image.frombytes("L", (w, h), bytes(rng.getrandbits(8) for _ in range(w * h))
+                                   ).convert("1")
+    bands = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "I;16": 2}[mode]
+    raw = bytes((x * 5 + y * 11 + c * 70 + rng.randrange(4)) % 256
+                for y in range(h) for x in range(w) for c in range(bands))
+    return PIL_Image.frombytes(mode, (w, h), raw)
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "P", "1", "I;16"])
+def test_we_read_other_colour_types(PIL_Image, mode):
+    w, h = 29, 13
+    img = _pillow_image(PIL_Image, mode, w, h, 11)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    got_w, got_h, rgba = decode_png_rgba(buf.getvalue())
+    assert (got_w, got_h) == (w, h)
+    if mode == "I;16":  # 16-bit grey (Pillow keeps it little-endian): the high byte
+        high = img.tobytes()[1::2]
+        assert rgba == bytes(v for g in high for v in (g, g, g, 255))
+    else:
+        assert rgba == img.convert("RGBA").tobytes()
+
+
+def test_palette_transparency_and_sub_byte_depths(PIL_Image):
+    img = PIL_Image.new("P", (9, 3))
+    img.putpalette([255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9])
+    img.putdata([i % 4 for i in range(27)])
+    buf = io.BytesIO()
+    img.save(buf, "PNG", transparency=bytes([255, 128, 0]), bits=2)
+    _, _, rgba = decode_png_rgba(buf.getvalue())
+    assert rgba[:16] == bytes([255, 0, 0, 255, 0, 255, 0, 128, 0, 0, 255, 0, 9, 9, 9, 255])
+    assert rgba == PIL_Image.open(io.BytesIO(buf.getvalue())).convert("RGBA").tobytes()
+
+
+def test_golden_grey_palette_and_16_bit_pngs():
+    # hand-made: a 3x2 4-bit grey image, a 2x1 palette image with tRNS, 1x1 16-bit RGBA
+    grey = _png((3, 2, 4, 0, 0, 0, 0), b"\x00\x0f\x80" + b"\x00\x5a\x30")
+    assert decode_png_rgba(grey) == (3, 2, bytes(
+        v for g in (0, 255, 136, 85, 170, 51) for v in (g, g, g, 255)))
+    palette = _png((2, 1, 8, 3, 0, 0, 0), b"\x00\x01\x00",
+                   extra=_chunk(b"PLTE", bytes([1, 2, 3, 4, 5, 6])) + _chunk(b"tRNS", b"\x07"))
+    assert decode_png_rgba(palette) == (2, 1, bytes([4, 5, 6, 255, 1, 2, 3, 7]))
+    deep = _png((1, 1, 16, 6, 0, 0, 0), b"\x00" + bytes([1, 2, 3, 4, 5, 6, 7, 8]))
+    assert decode_png_rgba(deep) == (1, 1, bytes([1, 3, 5, 7]))

@@ -2,9 +2,11 @@
 
 Standard library only; runs on CPython 3.11+ and in Pyodide. Modules:
 ``features`` (face landmarks -> eye features), ``calibration`` (targets, gaze
-model), ``filters`` (One Euro), ``heatmap`` and ``png`` (density maps as PNG),
-``session`` (session files), ``tracker`` (the stateful tracker the worker drives),
-``errors`` and ``constants``.
+model), ``filters`` (One Euro, Kalman), ``fixations`` (I-VT, I-DT), ``stimulus``
+(what was shown where), ``heatmap``, ``colormaps``, ``gazeplot`` and ``png``
+(rendering), ``export`` (CSV), ``session`` (session files), ``tracker`` (the
+stateful tracker the worker drives), ``cli`` (``python3 -m gazeheat``), ``errors``
+and ``constants``.
 """
 
 __version__ = "0.1.0"
@@ -27,9 +29,34 @@ from .errors import (  # noqa: E402
 from .features import EyeFeatures, Features, HeadPose, extract_features, irises_inside_eyes  # noqa: E402
 from .filters import KalmanFilter, OneEuroFilter, filter_series  # noqa: E402
 from .fixations import DEFAULT_PX_PER_DEG, Fixation, detect_fixations, idt, ivt  # noqa: E402
-from .heatmap import Grid, HeatmapImage, colorize, density_grid, legend_stops, render_heatmap_png  # noqa: E402
+from .colormaps import COLORMAPS  # noqa: E402
+from .export import (  # noqa: E402
+    fixations_csv,
+    parse_fixations_csv,
+    parse_samples_csv,
+    samples_csv,
+)
+from .gazeplot import render_gazeplot  # noqa: E402
+from .heatmap import (  # noqa: E402
+    DensityMap,
+    Grid,
+    HeatmapImage,
+    HeatmapStyle,
+    Legend,
+    WeightedPoints,
+    colorize,
+    density_grid,
+    density_map,
+    heatmap_legend,
+    legend_stops,
+    render_heatmap_coarse,
+    render_heatmap_only,
+    render_heatmap_overlay,
+    render_heatmap_png,
+)
 from .png import decode_png_rgba, encode_png  # noqa: E402
 from .session import GazeSample, dump_session, load_session, make_session, validate_session  # noqa: E402
+from .stimulus import StimulusGeometry  # noqa: E402
 from .tracker import GazeTracker  # noqa: E402
 
 __all__ = [
@@ -65,6 +92,22 @@ __all__ = [
     "colorize",
     "legend_stops",
     "render_heatmap_png",
+    "COLORMAPS",
+    "StimulusGeometry",
+    "WeightedPoints",
+    "DensityMap",
+    "HeatmapStyle",
+    "Legend",
+    "density_map",
+    "heatmap_legend",
+    "render_heatmap_coarse",
+    "render_heatmap_only",
+    "render_heatmap_overlay",
+    "render_gazeplot",
+    "samples_csv",
+    "fixations_csv",
+    "parse_samples_csv",
+    "parse_fixations_csv",
     "GazeSample",
     "make_session",
     "validate_session",

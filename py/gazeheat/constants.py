@@ -168,3 +168,33 @@ FIXATION_MERGE_MAX_GAP_MS = 75.0
 #: separates fixations that close anyway. Also the radius within which a fixation
 #: takes back the edge samples that smoothing attributed to a saccade.
 FIXATION_MERGE_MAX_ANGLE_DEG = 2.0
+
+# --- heatmap studio --------------------------------------------------------------------
+__all__ += [
+    "HEATMAP_CELLS_PER_SIGMA",
+    "HEATMAP_MIN_CELL_PX",
+    "GAZEPLOT_MAX_RADIUS_DEG",
+    "GAZEPLOT_MIN_RADIUS_FRACTION",
+    "GAZEPLOT_FILL_OPACITY",
+    "CSV_TIME_DECIMALS",
+    "CSV_PX_DECIMALS",
+    "CSV_DEG_DECIMALS",
+]
+#: Grid cells per kernel sigma in density_map: sqrt(20) ~ 4.47, so the kernel along
+#: the stimulus's shorter-sigma axis is exactly three 9-cell boxes (variance
+#: 3 * (9^2 - 1) / 12 = 20 cells^2 = sigma^2). Bilinear upscaling of a Gaussian
+#: sampled every sigma / 4.47 errs by at most ~h^2/8 * max|f''| = 1/160 of its peak
+#: (under 2 levels of 255). At 1 deg on a 1920x1080 screen: a 217x123 grid.
+HEATMAP_CELLS_PER_SIGMA = 20.0 ** 0.5
+#: Smallest heatmap cell (stimulus px): finer grids only cost time.
+HEATMAP_MIN_CELL_PX = 2.0
+#: Gaze plot circle radius (degrees of visual angle) of the longest fixation drawn.
+GAZEPLOT_MAX_RADIUS_DEG = 1.5
+#: Smallest gaze plot circle, as a fraction of the largest (keeps numbers legible).
+GAZEPLOT_MIN_RADIUS_FRACTION = 0.3
+#: Opacity (0..1) of the gaze plot's circle fill: the stimulus shows through.
+GAZEPLOT_FILL_OPACITY = 0.6
+#: Decimals in CSV exports: times in ms (1 us), positions in px, angles in degrees.
+CSV_TIME_DECIMALS = 3
+CSV_PX_DECIMALS = 2
+CSV_DEG_DECIMALS = 3

@@ -35,6 +35,7 @@ from .fixations import detect_fixations
 from .heatmap import legend_stops, render_heatmap_png
 from .session import make_session
 from .settings import fixation_params, heatmap_sigma_px, make_filter, validate_settings
+from .stimulus import StimulusGeometry
 
 __all__ = ["GazeTracker", "STATES"]
 
@@ -230,6 +231,8 @@ class GazeTracker:
         # Added fields (version 1 stays: readers ignore what they do not know).
         session["fixations"] = self.fixations()
         session["settings"] = self.settings
+        if self._stimulus is not None:
+            session["stimulus"] = dict(self._stimulus)
         return session
 
     def _reset_filter(self) -> None:
@@ -237,15 +240,40 @@ class GazeTracker:
             self._filter.reset()
 
     def clear_recording(self) -> None:
-        """Drop all recorded samples (calibration is kept)."""
+        """Drop all recorded samples and the stimulus (calibration is kept); recording
+        goes on over the page itself."""
         self._t = array("d")
         self._x = array("d")  # NaN marks a null sample
         self._y = array("d")
+        self._stimulus = None
+        self._stopped = False
+
+    def start_recording(self, stimulus=None) -> None:
+        """Start a new recording (the previous one is dropped) over ``stimulus``: a
+        stimulus-geometry dict (``gazeheat.stimulus.StimulusGeometry.to_dict()``) or
+        None for the page itself. Raises InputError on an invalid geometry."""
+        geometry = None if stimulus is None else StimulusGeometry.from_dict(stimulus).to_dict()
+        self.clear_recording()
+        self._stimulus = geometry
+
+    def stop_recording(self) -> dict:
+        """Stop adding samples until the next ``start_recording``/``clear_recording``;
+        return ``{"n_samples", "n_valid", "duration_ms", "n_fixations"}``."""
+        self._stopped = True
+        valid = sum(1 for x in self._x if x == x)
+        duration = self._t[-1] - self._t[0] if len(self._t) > 1 else 0.0
+        return {"n_samples": len(self._t), "n_valid": valid, "duration_ms": duration,
+                "n_fixations": len(self.fixations())}
+
+    @property
+    def stimulus(self):
+        """The current recording's stimulus geometry dict, or None."""
+        return self._stimulus
 
     # --- private -------------------------------------------------------------------
 
     def _recording(self) -> bool:
-        return self._model is not None and self._collector is None
+        return self._model is not None and self._collector is None and not self._stopped
 
     def _check_time(self, t_ms) -> float:
         t_ms = _check.finite(t_ms, "t_ms")

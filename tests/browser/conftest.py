@@ -1,9 +1,13 @@
 """Fixtures for the browser tests: one server for dist/, one Playwright, browsers per scene."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from harness import RequestLog, VIEWPORT, launch, serve_dist
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from chromium import RequestLog, VIEWPORT, launch, serve_dist
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from harness import poll
+from chromium import poll
 
 STARTUP_S = 90
 

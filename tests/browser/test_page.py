@@ -9,7 +9,7 @@ import zlib
 
 from gazeheat.features import irises_inside_eyes
 from gazeheat.png import decode_png_rgba
-from harness import VIEWPORT, poll
+from chromium import VIEWPORT, poll
 
 STARTUP_S = 90  # generous: CI machines are slow; benchmarks measure speed
 

@@ -1,5 +1,6 @@
-"""Shared by the browser tests and the benchmarks: serve dist/, launch headless Chromium
-with a fake webcam fed from a video file, and record every request a page makes.
+"""Headless Chromium for the browser tests, the benchmarks and `build.py replay`: serve
+dist/, launch Chromium (optionally with a fake webcam fed from a video file), and record
+every request a page makes.
 
 Chromium is Debian's (/usr/bin/chromium); Playwright only drives it. The browser is kept
 off the network: every host name but localhost/127.0.0.1 resolves to nothing.
@@ -13,7 +14,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import build  # noqa: E402  (the same server and paths as `python3 build.py serve`)
 
@@ -39,9 +40,10 @@ def fake_camera_args(scene: str | None) -> list[str]:
 
 
 @contextmanager
-def serve_dist():
-    """Serve dist/ on a free 127.0.0.1 port; yields the base URL."""
-    server = build.make_server(0)
+def serve_dist(mounts: dict | None = None):
+    """Serve dist/ (plus ``mounts``: URL prefix -> directory) on a free 127.0.0.1 port;
+    yields the base URL."""
+    server = build.make_server(0, mounts)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -1,0 +1,99 @@
+// Replay: the same pipeline as the live page (MediaPipe in the page, Python in the
+// worker) over a recording's video, every frame, at whatever speed the machine manages.
+// Driven by `python3 build.py replay` (tools/replay.py), which reads
+// window.gazeheatReplay. ?recording=URL_PREFIX names where recording.json is served.
+import { FrameChecker } from "./frame_check.js";
+import { createLandmarker, detectFace } from "./landmarker.js";
+import { WorkerHost } from "./worker_host.js";
+
+/** What the driver reads: phase "loading" | "running" | "done" | "failed". */
+const state = { phase: "loading", frames: 0, noFace: 0, error: null, session: null };
+window.gazeheatReplay = state;
+
+// Slower than real time: a frame the decoder presents late is then still presented
+// rather than dropped (the loop pauses on every frame anyway).
+const REPLAY_PLAYBACK_RATE = 0.5;
+
+const status = document.getElementById("replay-status");
+const video = document.getElementById("video");
+
+function fail(message) {
+  state.phase = "failed";
+  state.error = message;
+  status.textContent = `Failed: ${message}`;
+}
+
+let startupFailure = null;
+const host = new WorkerHost(() => {}, (f) => {
+  startupFailure = `${f.phase}: ${f.error.type}: ${f.error.message}`;
+  fail(startupFailure);
+});
+
+async function main() {
+  const base = new URLSearchParams(location.search).get("recording") ?? "recording/";
+  const [landmarker, recordingText] = await Promise.all([
+    createLandmarker(),
+    fetch(`${base}recording.json`).then((r) => {
+      if (!r.ok) throw new Error(`recording.json: HTTP ${r.status}`);
+      return r.text();
+    }),
+  ]);
+  const recording = await host.call("replayStart", { recording_json: recordingText });
+  video.src = base + encodeURIComponent(recording.video);
+  await new Promise((resolve, reject) => {
+    video.onloadeddata = resolve;
+    video.onerror = () => reject(new Error(`the video "${recording.video}" could not be decoded`));
+  });
+  state.phase = "running";
+  await processAllFrames(landmarker);
+  state.session = await host.call("replayFinish", { created_iso: new Date().toISOString() });
+  state.phase = "done";
+  status.textContent = `Done: ${state.frames} frames.`;
+}
+
+/**
+ * Play the video, pausing on every presented frame until Python has answered it, so no
+ * frame is skipped however slow the machine is.
+ */
+function processAllFrames(landmarker) {
+  const checker = new FrameChecker();
+  let first_s = null;
+  let lastTimestamp = 0;
+  let pending = Promise.resolve(); // the frame being processed, if any
+  return new Promise((resolve, reject) => {
+    const onFrame = (_now, meta) => {
+      video.pause();
+      pending = processFrame(meta).catch(reject);
+    };
+    const processFrame = async (meta) => {
+      first_s ??= meta.mediaTime;
+      const t_ms = (meta.mediaTime - first_s) * 1000;
+      lastTimestamp = Math.max(lastTimestamp + 1, t_ms); // MediaPipe: strictly increasing
+      const quality = checker.check(video, t_ms);
+      const face = quality.dark ? { faces: 0 } : detectFace(landmarker, video, lastTimestamp);
+      if (face.faces === 1) {
+        await host.call("replayFrame", { t_ms, landmarks: face.landmarks, matrix: face.matrix,
+          image_w_px: video.videoWidth, image_h_px: video.videoHeight },
+        [face.landmarks.buffer, face.matrix.buffer]);
+      } else {
+        state.noFace++;
+        const reason = quality.dark ? "dark" : face.faces === 0 ? "noface" : "multiple";
+        await host.call("replayNoFace", { t_ms, reason });
+      }
+      state.frames++;
+      status.textContent = `Frame ${state.frames} (${(t_ms / 1000).toFixed(1)} s)…`;
+      if (video.ended) return resolve();
+      video.requestVideoFrameCallback(onFrame);
+      await video.play();
+    };
+    // The last frame may still be with Python when playback ends: finish after it.
+    video.onended = () => pending.then(resolve);
+    video.playbackRate = REPLAY_PLAYBACK_RATE;
+    video.requestVideoFrameCallback(onFrame);
+    // The first frame is already on screen and would never be "presented" again:
+    // seeking to it presents it, so the loop starts with frame 0.
+    video.currentTime = 0;
+  });
+}
+
+main().catch((error) => fail(startupFailure ?? `${error.type ?? error.name}: ${error.message}`));
