@@ -374,12 +374,12 @@ def bench() -> int:
                            cwd=ROOT, env=env)
 
 
-def replay(recording_dir: str, out: str) -> int:
+def replay(recording_dir: str, out: str, extra: list[str]) -> int:
     ensure_venv()
     ensure_chromium()
     build()
-    return subprocess.call([venv_python(), ROOT / "tools" / "replay.py", recording_dir, "-o", out],
-                           cwd=ROOT)
+    return subprocess.call([venv_python(), ROOT / "tools" / "replay.py", recording_dir, "-o", out,
+                            *extra], cwd=ROOT)
 
 
 def main(argv: list[str]) -> int:
@@ -394,6 +394,7 @@ def main(argv: list[str]) -> int:
     p_replay = sub.add_parser("replay", help="re-run a recording headless and write the session")
     p_replay.add_argument("recording_dir")
     p_replay.add_argument("-o", "--out", required=True, help="session JSON to write")
+    p_replay.add_argument("--landmarks", help="also write every frame's landmarks (JSON)")
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
@@ -403,7 +404,8 @@ def main(argv: list[str]) -> int:
         elif args.command == "bench":
             return bench()
         elif args.command == "replay":
-            return replay(args.recording_dir, args.out)
+            return replay(args.recording_dir, args.out,
+                          ["--landmarks", args.landmarks] if args.landmarks else [])
         else:
             build()
     except BuildError as exc:

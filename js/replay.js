@@ -7,8 +7,12 @@ import { createLandmarker, detectFace } from "./landmarker.js";
 import { WorkerHost } from "./worker_host.js";
 
 /** What the driver reads: phase "loading" | "running" | "done" | "failed". */
-const state = { phase: "loading", frames: 0, noFace: 0, error: null, session: null };
+const state = { phase: "loading", frames: 0, noFace: 0, error: null, session: null,
+  /** With ?dump=1: every frame's measurement, for developing the model offline. */
+  dump: null };
 window.gazeheatReplay = state;
+const params = new URLSearchParams(location.search);
+if (params.has("dump")) state.dump = [];
 
 // Slower than real time: a frame the decoder presents late is then still presented
 // rather than dropped (the loop pauses on every frame anyway).
@@ -30,7 +34,7 @@ const host = new WorkerHost(() => {}, (f) => {
 });
 
 async function main() {
-  const base = new URLSearchParams(location.search).get("recording") ?? "recording/";
+  const base = params.get("recording") ?? "recording/";
   const [landmarker, recordingText] = await Promise.all([
     createLandmarker(),
     fetch(`${base}recording.json`).then((r) => {
@@ -72,12 +76,15 @@ function processAllFrames(landmarker) {
       const quality = checker.check(video, t_ms);
       const face = quality.dark ? { faces: 0 } : detectFace(landmarker, video, lastTimestamp);
       if (face.faces === 1) {
+        state.dump?.push({ t_ms, landmarks: Array.from(face.landmarks), matrix: Array.from(face.matrix),
+          image_w_px: video.videoWidth, image_h_px: video.videoHeight });
         await host.call("replayFrame", { t_ms, landmarks: face.landmarks, matrix: face.matrix,
           image_w_px: video.videoWidth, image_h_px: video.videoHeight },
         [face.landmarks.buffer, face.matrix.buffer]);
       } else {
         state.noFace++;
         const reason = quality.dark ? "dark" : face.faces === 0 ? "noface" : "multiple";
+        state.dump?.push({ t_ms, reason });
         await host.call("replayNoFace", { t_ms, reason });
       }
       state.frames++;

@@ -32,8 +32,9 @@ def video_frames(path: Path) -> int | None:
         return None
 
 
-def replay(recording_dir: Path, out: Path) -> int:
-    """Replay; write the session to ``out``. Returns a process exit code."""
+def replay(recording_dir: Path, out: Path, landmarks_out: Path | None = None) -> int:
+    """Replay; write the session to ``out`` (and, if given, every frame's landmarks to
+    ``landmarks_out`` for offline model work). Returns a process exit code."""
     manifest = recording_dir / "recording.json"
     if not manifest.is_file():
         print(f"replay: {manifest} not found: RECORDING_DIR must hold recording.json", file=sys.stderr)
@@ -42,7 +43,7 @@ def replay(recording_dir: Path, out: Path) -> int:
         browser = launch(p, None)
         try:
             page = browser.new_page()
-            page.goto(url + "replay.html?recording=/recording/")
+            page.goto(url + "replay.html?recording=/recording/" + ("&dump=1" if landmarks_out else ""))
             started = time.monotonic()
             poll(page, "window.gazeheatReplay && window.gazeheatReplay.phase !== 'loading'", STARTUP_S)
             deadline_s = STARTUP_S + SECONDS_PER_VIDEO_SECOND * max(
@@ -56,6 +57,8 @@ def replay(recording_dir: Path, out: Path) -> int:
         return 1
     session = state["session"]
     out.write_text(json.dumps(session, allow_nan=False) + "\n")
+    if landmarks_out:
+        landmarks_out.write_text(json.dumps({"recording": str(recording_dir), "frames": state["dump"]}))
     validation = session.get("validation") or {}
     print(f"replayed {state['frames']} frames ({state['noFace']} without a usable face) in "
           f"{time.monotonic() - started:.1f} s; wrote {out}")
@@ -74,8 +77,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="build.py replay", description=__doc__.splitlines()[0])
     parser.add_argument("recording_dir", type=Path)
     parser.add_argument("-o", "--out", type=Path, required=True, help="session JSON to write")
+    parser.add_argument("--landmarks", type=Path, help="also write every frame's landmarks (JSON)")
     args = parser.parse_args(argv)
-    return replay(args.recording_dir.resolve(), args.out)
+    return replay(args.recording_dir.resolve(), args.out, args.landmarks)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,238 @@
+"""Offline evaluation of the gaze model on landmark dumps of recordings.
+
+A dump is what ``python3 build.py replay DIR -o S.json --landmarks DUMP.json`` writes:
+``{"recording": DIR, "frames": [{"t_ms", "landmarks", "matrix", "image_w_px",
+"image_h_px"} | {"t_ms", "reason"}]}`` -- real MediaPipe output for every video frame.
+This script feeds those frames to ``gazeheat.replay.Replay`` exactly as the page's
+replay does (so calibration, validation and prediction are the shipped code) and
+prints:
+
+* validation accuracy and precision (deg and px), overall and per target -- the
+  figures the page shows, on targets the calibration never saw;
+* leave-one-target-out (LOTO) accuracy over the calibration targets: the model is
+  refitted without each target and tested on it, an estimate that needs no
+  validation targets;
+* with the recording's ``truth.csv`` (synthetic recordings): the error of the raw
+  per-frame predictions against the true gaze during free viewing, on frames where
+  the true gaze is steady (no blink, speed under 30 deg/s);
+* timings on this interpreter: feature extraction + prediction per frame, and one fit.
+
+Usage (from the repository root, with the project's .venv for nothing but speed; the
+script needs only the standard library)::
+
+    python tools/model_lab.py /tmp/rec1_landmarks.json /tmp/rec2_landmarks.json
+    python tools/model_lab.py DUMP.json --per-target --pkg /tmp/baseline/py   # another gazeheat
+    python tools/model_lab.py DUMP.json --json results.json
+
+``--pkg`` puts another checkout's ``py`` directory first on ``sys.path``, to compare the
+current model with an older one (e.g. ``git archive HEAD py/gazeheat | tar -x -C DIR``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+#: True-gaze speed (deg/s) above which a free-viewing frame counts as a saccade.
+SACCADE_SPEED_DEG_S = 30.0
+#: Frames this close (ms) to a blink or a saccade in the truth are skipped too.
+TRUTH_GUARD_MS = 100.0
+
+
+def _import_gazeheat(pkg: str | None):
+    sys.path.insert(0, str(Path(pkg).resolve()) if pkg else str(_ROOT / "py"))
+    import gazeheat  # noqa: F401  (imported for its side effect on sys.modules)
+    from gazeheat import replay, recording, calibration, features
+    return replay, recording, calibration, features
+
+
+def load_dump(path: Path, recording_dir: Path | None = None) -> tuple[dict, Path]:
+    """The dump and the recording directory it names (or the one given)."""
+    dump = json.loads(Path(path).read_text())
+    return dump, Path(recording_dir or dump["recording"])
+
+
+def read_truth(recording_dir: Path) -> list | None:
+    """[(t_ms, x_px or None, y_px or None, blink)] from truth.csv, or None without it."""
+    path = recording_dir / "truth.csv"
+    if not path.is_file():
+        return None
+    rows = []
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            x = float(row["gaze_x_px"]) if row["gaze_x_px"] else None
+            y = float(row["gaze_y_px"]) if row["gaze_y_px"] else None
+            rows.append((float(row["t_ms"]), x, y, row["blink"] == "1"))
+    return rows
+
+
+def build_replay(mods, dump: dict, recording_dir: Path):
+    replay_mod, recording_mod = mods[0], mods[1]
+    rec = recording_mod.load_recording((recording_dir / "recording.json").read_bytes())
+    rp = replay_mod.Replay(rec)
+    t0 = time.perf_counter()
+    for fr in dump["frames"]:
+        if "landmarks" in fr:
+            rp.add_frame(fr["t_ms"], fr["landmarks"], fr["matrix"], fr["image_w_px"], fr["image_h_px"])
+        else:
+            rp.add_no_face(fr["t_ms"], fr.get("reason", "noface"))
+    n_faces = sum(1 for fr in dump["frames"] if "landmarks" in fr)
+    extract_ms = 1000.0 * (time.perf_counter() - t0) / max(1, n_faces)
+    return rec, rp, extract_ms
+
+
+def loto(mods, rp) -> dict:
+    """Leave-one-calibration-target-out accuracy with the shipped fit (default arguments)."""
+    calibration = mods[2]
+    samples = list(rp._collector().samples)  # the samples Replay.finish would fit on
+    by_target: dict = {}
+    for s in samples:
+        by_target.setdefault(s.target_index, []).append(s)
+    errors = {}
+    for index, held in sorted(by_target.items()):
+        rest = [s for s in samples if s.target_index != index]
+        try:
+            model = calibration.GazeModel.fit(rest)
+        except Exception as exc:  # noqa: BLE001 - report and go on
+            errors[index] = f"fit failed: {exc}"
+            continue
+        preds = [_predict_sample(model, s) for s in held]
+        mx = math.fsum(p[0] for p in preds) / len(preds)
+        my = math.fsum(p[1] for p in preds) / len(preds)
+        errors[index] = math.hypot(mx - held[0].target_x_px, my - held[0].target_y_px)
+    return errors
+
+
+def _predict_sample(model, sample):
+    """Prediction for a stored calibration sample (its inputs, not a Features)."""
+    if hasattr(model, "predict_sample"):
+        return model.predict_sample(sample)
+    return model.predict_vector(sample.inputs)
+
+
+def truth_error(session: dict, truth: list, rec, px_per_deg: float) -> dict | None:
+    """Error of the raw predictions against the true gaze after the last target."""
+    if truth is None:
+        return None
+    last_end = max(t.end_ms for t in rec.targets)
+    raw = session["_raw"]
+    by_t = {round(t, 1): (x, y, blink) for t, x, y, blink in truth}
+    times = [t for t, *_ in truth]
+    bad = set()
+    # Frames near a blink or a fast true gaze (saccade) are skipped: 30 Hz predictions
+    # cannot be compared there, and the truth has no gaze inside blinks.
+    for i, (t, x, y, blink) in enumerate(truth):
+        fast = False
+        if x is not None and i > 0 and truth[i - 1][1] is not None:
+            dt = (t - truth[i - 1][0]) / 1000.0
+            step = math.hypot(x - truth[i - 1][1], y - truth[i - 1][2]) / px_per_deg
+            fast = step / dt > SACCADE_SPEED_DEG_S
+        if blink or x is None or fast:
+            bad.update(u for u in times if abs(u - t) <= TRUTH_GUARD_MS)
+    errs = []
+    for t, point in raw:
+        if t <= last_end or point is None or t in bad:
+            continue
+        tr = by_t.get(round(t, 1))
+        if tr is None or tr[0] is None:
+            continue
+        errs.append(math.hypot(point[0] - tr[0], point[1] - tr[1]) / px_per_deg)
+    if not errs:
+        return None
+    errs.sort()
+    return {"n": len(errs), "mean_deg": math.fsum(errs) / len(errs), "median_deg": errs[len(errs) // 2],
+            "p90_deg": errs[int(0.9 * (len(errs) - 1))]}
+
+
+def evaluate(mods, dump_path: Path, recording_dir: Path | None = None, do_loto: bool = True) -> dict:
+    dump, recording_dir = load_dump(dump_path, recording_dir)
+    rec, rp, extract_ms = build_replay(mods, dump, recording_dir)
+    calibration = mods[2]
+    collector = rp._collector()
+    t0 = time.perf_counter()
+    model = calibration.GazeModel.fit(collector)
+    fit_ms = 1000.0 * (time.perf_counter() - t0)
+    frames = [f for _, f, _ in rp._frames if f is not None and f.valid]
+    t0 = time.perf_counter()
+    for f in frames:
+        model.predict(f)
+    predict_ms = 1000.0 * (time.perf_counter() - t0) / max(1, len(frames))
+    session = rp.finish()
+    session["_raw"] = [(t, None if f is None or not f.valid else model.predict(f)) for t, f, _ in rp._frames]
+    result = {
+        "dump": str(dump_path),
+        "recording": str(recording_dir),
+        "frames": len(dump["frames"]),
+        "no_face": sum(1 for fr in dump["frames"] if "landmarks" not in fr),
+        "validation": session["validation"],
+        "calibration_summary": session["calibration_summary"],
+        "timing": {"extract_ms_per_frame": extract_ms, "predict_ms_per_frame": predict_ms, "fit_ms": fit_ms},
+        "truth": truth_error(session, read_truth(recording_dir), rec, session["validation"]["px_per_deg"]),
+    }
+    if do_loto:
+        result["loto_px"] = loto(mods, rp)
+    return result
+
+
+def report(result: dict, per_target: bool) -> None:
+    v = result["validation"]
+    ppd = v["px_per_deg"]
+    print(f"== {result['dump']}  ({result['frames']} frames, {result['no_face']} without face)")
+    print(f"validation: accuracy {v['accuracy_deg']:.2f} deg ({v['accuracy_px']:.1f} px), "
+          f"precision {v['precision_deg']:.2f} deg ({v['precision_px']:.1f} px), grade {v['grade']}")
+    if per_target:
+        for t in v["targets"]:
+            print(f"  target {t['target_index']:2d} ({t['x_px']:6.1f}, {t['y_px']:6.1f}): "
+                  f"mean ({t['mean_x_px']:7.1f}, {t['mean_y_px']:7.1f}) "
+                  f"acc {t['accuracy_deg']:.2f} deg, prec {t['precision_deg']:.2f} deg, n={t['n_samples']}")
+    cs = result["calibration_summary"]
+    extra = {k: cs[k] for k in cs if k not in ("per_target", "n_targets", "n_samples", "rms_px")}
+    print(f"calibration: {cs['n_targets']} targets, {cs['n_samples']} samples, rms {cs['rms_px']:.1f} px"
+          + (f", {extra}" if extra else ""))
+    if "loto_px" in result:
+        vals = [e for e in result["loto_px"].values() if isinstance(e, float)]
+        line = " ".join(f"{i}:{e / ppd:.2f}" if isinstance(e, float) else f"{i}:fail"
+                        for i, e in result["loto_px"].items())
+        if vals:
+            print(f"LOTO accuracy: mean {math.fsum(vals) / len(vals) / ppd:.2f} deg  [{line}]")
+    if result["truth"]:
+        tr = result["truth"]
+        print(f"free viewing vs truth (raw, steady frames, n={tr['n']}): mean {tr['mean_deg']:.2f} deg, "
+              f"median {tr['median_deg']:.2f}, p90 {tr['p90_deg']:.2f}")
+    tm = result["timing"]
+    print(f"timing: extract {tm['extract_ms_per_frame']:.3f} ms/frame, predict "
+          f"{tm['predict_ms_per_frame']:.4f} ms/frame, fit {tm['fit_ms']:.1f} ms")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dumps", nargs="+", type=Path, help="landmark dumps (JSON)")
+    parser.add_argument("--recording", type=Path, help="recording directory (default: the dump's)")
+    parser.add_argument("--pkg", help="directory holding the gazeheat package to evaluate")
+    parser.add_argument("--per-target", action="store_true", help="print every validation target")
+    parser.add_argument("--no-loto", action="store_true", help="skip leave-one-target-out")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    args = parser.parse_args(argv)
+    mods = _import_gazeheat(args.pkg)
+    results = []
+    for path in args.dumps:
+        result = evaluate(mods, path, args.recording, not args.no_loto)
+        report(result, args.per_target)
+        results.append(result)
+    if len(results) > 1:
+        accs = [r["validation"]["accuracy_deg"] for r in results]
+        print(f"mean validation accuracy over {len(results)} recordings: {math.fsum(accs) / len(accs):.2f} deg")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
