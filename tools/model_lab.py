@@ -31,6 +31,7 @@ current model with an older one (e.g. ``git archive HEAD py/gazeheat | tar -x -C
 from __future__ import annotations
 
 import argparse
+import bisect
 import csv
 import json
 import math
@@ -123,7 +124,6 @@ def truth_error(session: dict, truth: list, rec, px_per_deg: float) -> dict | No
         return None
     last_end = max(t.end_ms for t in rec.targets)
     raw = session["_raw"]
-    by_t = {round(t, 1): (x, y, blink) for t, x, y, blink in truth}
     times = [t for t, *_ in truth]
     bad = set()
     # Frames near a blink or a fast true gaze (saccade) are skipped: 30 Hz predictions
@@ -138,12 +138,14 @@ def truth_error(session: dict, truth: list, rec, px_per_deg: float) -> dict | No
             bad.update(u for u in times if abs(u - t) <= TRUTH_GUARD_MS)
     errs = []
     for t, point in raw:
-        if t <= last_end or point is None or t in bad:
+        if t <= last_end or point is None:
             continue
-        tr = by_t.get(round(t, 1))
-        if tr is None or tr[0] is None:
+        # The page's frame times are whole ms; truth.csv has exact ones: take the nearest.
+        k = bisect.bisect_left(times, t)
+        k = min((j for j in (k - 1, k) if 0 <= j < len(times)), key=lambda j: abs(times[j] - t))
+        if abs(times[k] - t) > 5.0 or times[k] in bad or truth[k][1] is None:
             continue
-        errs.append(math.hypot(point[0] - tr[0], point[1] - tr[1]) / px_per_deg)
+        errs.append(math.hypot(point[0] - truth[k][1], point[1] - truth[k][2]) / px_per_deg)
     if not errs:
         return None
     errs.sort()
