@@ -11,6 +11,7 @@ import { SettingsPanel } from "./settings_panel.js";
 import { StimulusView, loadImage } from "./stimulus_view.js";
 import { loadJson, removeKey, saveJson } from "./storage.js";
 import * as ui from "./ui.js";
+import { WebcamRecorder } from "./webcam_recorder.js";
 import { WorkerHost } from "./worker_host.js";
 
 const params = new URLSearchParams(location.search);
@@ -74,8 +75,10 @@ const app = {
   checker: new FrameChecker(),
   lastFrameTime_ms: 0,
   lastVideoFrame_ms: 0,
-  /** @type {?CalibrationRun} */
+  /** @type {?CalibrationRun} the calibration or validation targets being shown */
   run: null,
+  /** @type {"calibration"|"validation"} */
+  runPhase: "calibration",
   calibrated: false,
   samples: 0,
   errorShown: false,
@@ -90,6 +93,8 @@ const app = {
   recordPanel: null,
   /** @type {?Object} rendering choices from Python: colormaps and weightings */
   renderOptions: null,
+  /** @type {?WebcamRecorder} */
+  webcamRecorder: null,
 };
 
 function updateControls() {
@@ -135,7 +140,8 @@ async function begin(open) {
   video.requestVideoFrameCallback(onVideoFrame);
 }
 
-function stop() {
+async function stop() {
+  if (app.webcamRecorder) await toggleWebcamRecording(); // save it, never lose it
   app.running = false;
   app.run = null;
   ui.showCalibrationStep(null);
@@ -172,7 +178,7 @@ function onVideoFrame() {
   debug.frames++;
 
   const step = app.run ? app.run.stepAt(t_ms) : null;
-  if (app.run && step === null) finishCalibration();
+  if (app.run && step === null) finishRun();
   ui.showCalibrationStep(step);
 
   const quality = app.checker.check(video, t_ms);
@@ -248,14 +254,16 @@ document.addEventListener("visibilitychange", () => {
   }
 });
 
-// --- calibration -------------------------------------------------------------------
+// --- calibration, then validation on targets the model never saw --------------------
 async function startCalibration() {
   try {
     const targets = await host.call("calibrationStart", {});
     ui.hideHeatmap();
     app.live.clear();
     ui.showMessage("");
+    ui.hideValidation();
     app.run = new CalibrationRun(targets, performance.now());
+    app.runPhase = "calibration";
     updateControls();
   } catch (error) {
     ui.showMessage(`Calibration could not start: ${error.message}`, true);
@@ -264,32 +272,74 @@ async function startCalibration() {
 
 function cancelCalibration(reason = "Calibration cancelled.") {
   if (!app.run) return;
+  const phase = app.runPhase;
   app.run = null;
-  host.call("calibrationCancel", {}).catch(onEngineError);
   ui.showCalibrationStep(null);
-  ui.showMessage(reason + (app.calibrated ? " The previous calibration is still in use." : ""), true);
+  if (phase === "validation") {
+    host.call("validationCancel", {}).catch(onEngineError);
+    ui.showMessage("Validation skipped: the calibration is in use, its accuracy was not measured.");
+  } else {
+    host.call("calibrationCancel", {}).catch(onEngineError);
+    ui.showMessage(reason + (app.calibrated ? " The previous calibration is still in use." : ""), true);
+  }
+  updateControls();
+}
+
+/** The last target has been shown: fit (calibration) or measure (validation). */
+async function finishRun() {
+  const phase = app.runPhase;
+  const run = app.run;
+  app.run = null;
+  if (app.webcamRecorder) {
+    run.targets.forEach((t, i) => {
+      const { start_ms, end_ms } = run.interval(i);
+      app.webcamRecorder.logTarget(phase, t.x_px, t.y_px, start_ms, end_ms);
+    });
+  }
+  ui.showCalibrationStep(null);
+  updateControls();
+  if (phase === "calibration") await finishCalibration();
+  else await finishValidation();
   updateControls();
 }
 
 async function finishCalibration() {
-  app.run = null;
-  ui.showCalibrationStep(null);
-  updateControls();
   try {
     const summary = await host.call("calibrationFinish", {});
     debug.calibration = summary;
     app.calibrated = true;
-    ui.showMessage(`Calibrated on ${summary.n_targets} targets (fit error ` +
-      `${Math.round(summary.rms_px)} px). ` + (app.source?.kind === "demo"
-      ? "The demo face does not follow the dots, so its gaze is not meaningful: it shows the pipeline at work."
-      : "Look around — the dot follows your gaze."));
   } catch (error) {
     debug.calibration = { error: error.message };
     host.call("calibrationCancel", {}).catch(onEngineError);
     ui.showMessage(`Calibration failed: ${error.message} Calibrate again; keep your face in view ` +
       "and look at each dot." + (app.calibrated ? " The previous calibration is still in use." : ""), true);
+    return;
   }
-  updateControls();
+  try {
+    app.run = new CalibrationRun(await host.call("validationStart", {}), performance.now());
+    app.runPhase = "validation";
+  } catch (error) {
+    ui.showMessage(`Calibrated, but validation could not start: ${error.message}`, true);
+  }
+}
+
+async function finishValidation() {
+  try {
+    const validation = await host.call("validationFinish", {});
+    debug.validation = validation;
+    ui.showValidation(validation, app.source?.kind === "demo");
+  } catch (error) {
+    debug.validation = { error: error.message };
+    ui.showMessage(`The accuracy could not be measured: ${error.message} Recalibrate, keep your ` +
+      "face in view and look at each dot.", true);
+  }
+}
+
+function acceptCalibration() {
+  ui.hideValidation();
+  ui.showMessage(app.source?.kind === "demo"
+    ? "The demo face does not follow the dots, so its gaze is not meaningful: it shows the pipeline at work."
+    : "Look around — the dot follows your gaze.");
 }
 
 // --- live views and heatmap --------------------------------------------------------
@@ -472,6 +522,37 @@ async function downloadResult(what) {
   }
 }
 
+// --- webcam recordings for re-analysis ---------------------------------------------
+async function toggleWebcamRecording() {
+  if (!app.running) return;
+  if (!app.webcamRecorder) {
+    try {
+      const video = ui.elements.video;
+      app.webcamRecorder = new WebcamRecorder(video.srcObject ?? video.captureStream());
+      await app.webcamRecorder.started;
+      ui.showWebcamRecording(true);
+      ui.showMessage("Recording the webcam: calibrate (and validate) now, so the recording can be re-analysed.");
+    } catch (error) {
+      app.webcamRecorder = null;
+      ui.showMessage(`The webcam cannot be recorded: ${error.message}`, true);
+    }
+    return;
+  }
+  const recorder = app.webcamRecorder;
+  app.webcamRecorder = null;
+  ui.showWebcamRecording(false);
+  try {
+    const { video, targets } = await recorder.stop();
+    const zip = await host.call("webcamRecordingZip", { video_name: "webcam.webm",
+      video_bytes: new Uint8Array(await video.arrayBuffer()), targets });
+    ui.downloadBlob(new Blob([zip], { type: "application/zip" }), ui.fileName("recording", "zip"));
+    ui.showMessage(`Recording saved (${targets.length} targets). Unzip it and run ` +
+      "python3 build.py replay FOLDER -o session.json to re-analyse it.");
+  } catch (error) {
+    ui.showMessage(`The recording could not be saved: ${error.message}`, true);
+  }
+}
+
 app.recordPanel = new RecordPanel({ onStart: startRecording, onStop: stopRecording,
   onDownload: downloadResult, onOptions: refreshPreview });
 
@@ -479,8 +560,10 @@ ui.bindControls({
   onCamera: () => begin(openCamera),
   onDemo: () => begin(openDemo),
   onCalibrate: startCalibration,
+  onAcceptCalibration: acceptCalibration,
   onEscape: () => (app.recordPanel.recording ? stopRecording() : cancelCalibration()),
   onRecord: () => app.recordPanel.open(),
+  onWebcamRecording: toggleWebcamRecording,
   onSettings: () => app.settings?.open(),
   onToggleView: (key) => setView(key, !app.views[key]),
   onDownload: downloadHeatmap,

@@ -43,6 +43,15 @@ export class CalibrationRun {
     return { index, target: this.targets[index], collecting, fraction };
   }
 
+  /**
+   * When target `index` is collected (the dot has arrived), in the clock of start_ms.
+   * @returns {{start_ms: number, end_ms: number}}
+   */
+  interval(index) {
+    const start_ms = this.start_ms + index * this.perTargetMs + CALIBRATION.leadInMs;
+    return { start_ms, end_ms: start_ms + CALIBRATION.targetMs };
+  }
+
   /** Total duration of the run, ms. */
   get duration_ms() {
     return this.targets.length * this.perTargetMs;

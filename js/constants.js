@@ -102,6 +102,7 @@ export const LIVE_VIEWS = Object.freeze([
 export const SHORTCUTS = Object.freeze([
   { shortcut: "c", label: "Calibrate" },
   { shortcut: "r", label: "Record over an image, a page or a shared screen" },
+  { shortcut: "w", label: "Record the webcam video for re-analysis (build.py replay) on/off" },
   { shortcut: "s", label: "Settings" },
   { shortcut: "?", label: "This help" },
   { shortcut: "Escape", label: "Cancel calibration / stop recording / close a panel" },

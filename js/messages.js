@@ -74,6 +74,19 @@
  */
 
 /**
+ * Result of "validationFinish" (gazeheat.validation.Validation.to_dict()).
+ * @typedef {Object} ValidationResult
+ * @property {number} accuracy_px     mean distance target -> mean gaze, CSS px
+ * @property {number} accuracy_deg
+ * @property {number} precision_px    RMS sample-to-sample distance, CSS px
+ * @property {number} precision_deg
+ * @property {number} px_per_deg
+ * @property {"excellent"|"good"|"fair"|"poor"} grade
+ * @property {Array<{target_index: number, x_px: number, y_px: number, mean_x_px: number,
+ *   mean_y_px: number, accuracy_deg: number, n_samples: number}>} targets
+ */
+
+/**
  * A fixation (gazeheat.fixations.Fixation.to_dict()).
  * @typedef {Object} Fixation
  * @property {number} start_ms
@@ -113,6 +126,9 @@ export const PY_CALLS = Object.freeze({
   calibrationStart: { fn: "calibration_start", args: [] },
   calibrationFinish: { fn: "calibration_finish", args: [] },
   calibrationCancel: { fn: "calibration_cancel", args: [] },
+  validationStart: { fn: "validation_start", args: [] },
+  validationFinish: { fn: "validation_finish", args: [] },
+  validationCancel: { fn: "validation_cancel", args: [] },
   heatmap: { fn: "heatmap", args: ["width_px", "height_px"] },
   session: { fn: "session", args: ["created_iso"] },
   clear: { fn: "clear_recording", args: [] },
@@ -125,6 +141,7 @@ export const PY_CALLS = Object.freeze({
   renderHeatmap: { fn: "render_heatmap", args: ["options"] },
   renderGazeplot: { fn: "render_gazeplot", args: ["options"] },
   exportCsv: { fn: "export_csv", args: ["kind"] },
+  webcamRecordingZip: { fn: "webcam_recording_zip", args: ["video_name", "video_bytes", "targets"] },
   replayStart: { fn: "replay_start", args: ["recording_json", "settings"] },
   replayFrame: { fn: "replay_frame", args: ["t_ms", "landmarks", "matrix", "image_w_px", "image_h_px"] },
   replayNoFace: { fn: "replay_no_face", args: ["t_ms", "reason"] },

@@ -81,18 +81,24 @@ export function setControls(s) {
 }
 
 /**
- * @param {{onCamera, onDemo, onCalibrate, onEscape, onDownload, onClear,
- *          onStop, onSettings, onRecord, onToggleView: (key: string) => void}} h
+ * @param {{onCamera, onDemo, onCalibrate, onAcceptCalibration, onEscape, onDownload, onClear,
+ *          onStop, onSettings, onRecord, onWebcamRecording, onToggleView: (key: string) => void}} h
  */
 export function bindControls(h) {
   $("start-camera").onclick = h.onCamera;
   $("start-demo").onclick = h.onDemo;
   $("btn-calibrate").onclick = h.onCalibrate;
+  $("validation-recalibrate").onclick = () => {
+    hideValidation();
+    h.onCalibrate();
+  };
+  $("validation-accept").onclick = h.onAcceptCalibration;
   $("btn-download").onclick = h.onDownload;
   $("btn-clear").onclick = h.onClear;
   $("btn-stop").onclick = h.onStop;
   $("btn-settings").onclick = h.onSettings;
   $("btn-record").onclick = h.onRecord;
+  $("btn-webcam-rec").onclick = h.onWebcamRecording;
   $("btn-help").onclick = showHelp;
   $("help-close").onclick = () => $("help").close();
   $("toggle-preview").onchange = (e) => $("preview").classList.toggle("hidden-preview", !e.target.checked);
@@ -117,6 +123,7 @@ export function bindControls(h) {
     else if (key === "c" && !$("btn-calibrate").disabled) h.onCalibrate();
     else if (key === "s") h.onSettings();
     else if (key === "r" && !$("btn-record").disabled) h.onRecord();
+    else if (key === "w") h.onWebcamRecording();
     else if (key === "?") showHelp();
   });
 }
@@ -198,6 +205,68 @@ export function showCalibrationStep(step) {
   target.style.transform = `translate(${step.target.x_px}px, ${step.target.y_px}px)`;
   // The ring shrinks onto the dot while samples are collected: "keep looking here".
   target.style.setProperty("--ring-scale", String(step.collecting ? 1 - 0.8 * step.fraction : 1.2));
+}
+
+// --- validation result -------------------------------------------------------------
+/**
+ * Show accuracy, precision, grade and a picture of each target's error.
+ * @param {import("./messages.js").ValidationResult} v
+ * @param {boolean} demo  the demo video is the source
+ */
+export function showValidation(v, demo) {
+  $("validation-grade").textContent = v.grade;
+  $("validation-grade").dataset.grade = v.grade;
+  $("validation-numbers").textContent = `Accuracy ${v.accuracy_deg.toFixed(1)}° ` +
+    `(${Math.round(v.accuracy_px)} px), precision ${v.precision_deg.toFixed(1)}° ` +
+    `(${Math.round(v.precision_px)} px), on ${v.targets.length} targets not used for calibration.`;
+  $("validation-demo-note").hidden = !demo;
+  const canvas = $("validation-picture");
+  const ctx = canvas.getContext("2d");
+  const s = Math.min(canvas.width / window.innerWidth, canvas.height / window.innerHeight);
+  ctx.fillStyle = "#f4f4f4";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.strokeStyle = "#bbb";
+  ctx.strokeRect(0.5, 0.5, window.innerWidth * s - 1, window.innerHeight * s - 1);
+  for (const t of v.targets) {
+    const tx = t.x_px * s;
+    const ty = t.y_px * s;
+    const gx = t.mean_x_px * s;
+    const gy = t.mean_y_px * s;
+    ctx.strokeStyle = "#1d1d1f";
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.moveTo(tx - 7, ty);
+    ctx.lineTo(tx + 7, ty);
+    ctx.moveTo(tx, ty - 7);
+    ctx.lineTo(tx, ty + 7);
+    ctx.stroke();
+    ctx.strokeStyle = "rgba(217, 72, 15, 0.8)";
+    ctx.beginPath();
+    ctx.moveTo(tx, ty);
+    ctx.lineTo(gx, gy);
+    ctx.stroke();
+    ctx.fillStyle = "rgba(217, 72, 15, 0.9)";
+    ctx.beginPath();
+    ctx.arc(gx, gy, 4, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.beginPath();
+    ctx.arc(gx, gy, Math.max(4, t.precision_px * s), 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.fillStyle = "#333";
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.fillText(`${t.accuracy_deg.toFixed(1)}°`, tx + 9, ty - 6);
+  }
+  if (!$("validation").open) $("validation").showModal();
+}
+
+/** Show whether the webcam is being recorded. */
+export function showWebcamRecording(on) {
+  $("btn-webcam-rec").setAttribute("aria-pressed", String(on));
+  $("btn-webcam-rec").textContent = on ? "● Stop webcam recording" : "Record webcam";
+}
+
+export function hideValidation() {
+  if ($("validation").open) $("validation").close();
 }
 
 // --- heatmap -----------------------------------------------------------------------

@@ -56,3 +56,20 @@ def test_documented_schema_agrees(jsonschema):
 
     schema = json.loads((Path(__file__).resolve().parents[1] / "docs" / "recording.schema.json").read_text())
     jsonschema.validate(GOOD, schema)
+
+
+def test_a_page_recording_zips_into_a_readable_directory(tmp_path):
+    import zipfile
+
+    from gazeheat.recording import make_recording, recording_zip
+
+    recording = make_recording("webcam.webm", 1280, 720, GOOD["targets"])
+    data = recording_zip(recording, b"\x1aE\xdf\xa3fake-webm")
+    path = tmp_path / "rec.zip"
+    path.write_bytes(data)
+    with zipfile.ZipFile(path) as z:
+        assert sorted(z.namelist()) == ["recording.json", "webcam.webm"]
+        assert load_recording(z.read("recording.json")).video == "webcam.webm"
+        assert z.read("webcam.webm").startswith(b"\x1aE\xdf\xa3")
+    with pytest.raises(FormatError):
+        make_recording("../up.webm", 1280, 720, [])

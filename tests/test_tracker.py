@@ -114,7 +114,7 @@ def test_states_before_calibration(synth):
     assert tracker.process_frame(33, *face.frame(10, 10, openness=0.02))["state"] == "blink"
     assert tracker.process_no_face(66, "no_face")["state"] == "no_face"
     assert tracker.n_samples == 0  # nothing is recorded before calibration
-    assert set(STATES) == {"calibrating", "tracking", "uncalibrated", "blink", "invalid"}
+    assert set(STATES) == {"calibrating", "validating", "tracking", "uncalibrated", "blink", "invalid"}
 
 
 def test_calibration_errors(synth):
@@ -183,3 +183,29 @@ def test_fixations_and_session_carry_them(calibrated):
     assert len(later) == 1 and abs(later[0]["x"] - fixations[1]["x"]) < 10
     session = validate_session(tracker.session("2026-11-21T09:30:00+00:00"))
     assert session["fixations"] == fixations and session["settings"] == tracker.settings
+
+
+def test_validation_on_unseen_targets(calibrated):
+    tracker, face, t, _, _ = calibrated
+    with pytest.raises(CalibrationError):
+        tracker.finish_validation()
+    targets = tracker.start_validation()
+    assert len(targets) == 5 and all(0 < p["x_px"] < W and 0 < p["y_px"] < H for p in targets)
+    n_before = tracker.n_samples
+    for target in targets:
+        for k in range(40):
+            reply = tracker.process_frame(t, *face.frame(target["x_px"], target["y_px"]),
+                                          target["index"], target["x_px"], target["y_px"])
+            assert reply["state"] == "validating" and reply["x"] is None
+            t += FRAME_MS
+    result = tracker.finish_validation()
+    assert tracker.n_samples == n_before, "validation frames are not part of the recording"
+    assert len(result["targets"]) == 5 and result["accuracy_px"] < 60, result
+    assert result["grade"] in ("excellent", "good")
+    assert all(r["n_samples"] == 27 for r in result["targets"])  # the first 400 ms dropped
+    assert tracker.session()["validation"] == result
+
+
+def test_validation_needs_a_model(synth):
+    with pytest.raises(CalibrationError):
+        GazeTracker(W, H).start_validation()

@@ -21,6 +21,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 #: Generous time for start-up plus per second of video on a slow machine.
 STARTUP_S = 120
 SECONDS_PER_VIDEO_SECOND = 20
+UNKNOWN_DURATION_S = 600
 
 
 def video_frames(path: Path) -> int | None:
@@ -46,8 +47,11 @@ def replay(recording_dir: Path, out: Path, landmarks_out: Path | None = None) ->
             page.goto(url + "replay.html?recording=/recording/" + ("&dump=1" if landmarks_out else ""))
             started = time.monotonic()
             poll(page, "window.gazeheatReplay && window.gazeheatReplay.phase !== 'loading'", STARTUP_S)
-            deadline_s = STARTUP_S + SECONDS_PER_VIDEO_SECOND * max(
-                1.0, page.evaluate("document.getElementById('video').duration") or 60.0)
+            # MediaRecorder's WebM files do not state their duration (Infinity).
+            duration_s = page.evaluate("document.getElementById('video').duration")
+            if not isinstance(duration_s, (int, float)) or not 0 < duration_s < 36000:
+                duration_s = UNKNOWN_DURATION_S
+            deadline_s = STARTUP_S + SECONDS_PER_VIDEO_SECOND * duration_s
             state = poll(page, "['done', 'failed'].includes(window.gazeheatReplay.phase) "
                                "&& window.gazeheatReplay", deadline_s)
         finally:

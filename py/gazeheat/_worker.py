@@ -32,7 +32,7 @@ from .heatmap import (
     render_heatmap_overlay,
     WEIGHTINGS,
 )
-from .recording import load_recording
+from .recording import load_recording, make_recording, recording_zip
 from .replay import Replay
 from .stimulus import StimulusGeometry
 from .tracker import GazeTracker
@@ -46,6 +46,9 @@ __all__ = [
     "calibration_start",
     "calibration_cancel",
     "calibration_finish",
+    "validation_start",
+    "validation_finish",
+    "validation_cancel",
     "heatmap",
     "session",
     "clear_recording",
@@ -58,6 +61,7 @@ __all__ = [
     "recording_start",
     "recording_stop",
     "render_options",
+    "webcam_recording_zip",
     "replay_start",
     "replay_frame",
     "replay_no_face",
@@ -127,6 +131,21 @@ def calibration_cancel() -> dict:
 def calibration_finish() -> dict:
     """Fit the model; result: the calibration summary."""
     return _call(lambda: _get().finish_calibration())
+
+
+def validation_start() -> dict:
+    """Start validation; result: the validation targets (``[{"index", "x_px", "y_px"}]``)."""
+    return _call(lambda: _get().start_validation())
+
+
+def validation_finish() -> dict:
+    """Result: accuracy and precision (``Validation.to_dict()``)."""
+    return _call(lambda: _get().finish_validation())
+
+
+def validation_cancel() -> dict:
+    """Stop validating without a result; result None."""
+    return _call(lambda: _get().cancel_validation())
 
 
 def heatmap(width_px=None, height_px=None) -> dict:
@@ -320,6 +339,20 @@ def render_options() -> dict:
     "weightings": [[key, label]...]}``."""
     return _call(lambda: {"colormaps": [[k, v] for k, v in COLORMAP_LABELS.items()],
                           "weightings": [[k, WEIGHTING_LABELS[k]] for k in WEIGHTINGS]})
+
+
+def webcam_recording_zip(video_name, video_bytes, targets) -> dict:
+    """Package a webcam recording made by the page (``targets``: [{phase, x, y,
+    start_ms, end_ms}], ms after its first frame) for ``build.py replay``; result: zip
+    bytes with ``recording.json`` and the video."""
+
+    def run():
+        tracker = _get()
+        recording = make_recording(_plain(video_name), tracker.viewport_w_px, tracker.viewport_h_px,
+                                   _clean(_dict(targets)))
+        return recording_zip(recording, _bytes(video_bytes))
+
+    return _call(run)
 
 
 def replay_start(recording_json, settings=None) -> dict:

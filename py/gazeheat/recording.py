@@ -8,15 +8,17 @@ must be a plain file name in the same directory (never a path out of it).
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import zipfile
 from dataclasses import dataclass
 
 from . import _check
 from .errors import FormatError
 
 __all__ = ["RECORDING_FORMAT", "RECORDING_VERSION", "RecordingTarget", "Recording",
-           "load_recording", "validate_recording"]
+           "load_recording", "validate_recording", "make_recording", "recording_zip"]
 
 RECORDING_FORMAT = "gazeheat.recording"
 RECORDING_VERSION = 1
@@ -125,6 +127,28 @@ def validate_recording(obj) -> Recording:
                               "time order and must not overlap")
         targets.append(RecordingTarget(raw["phase"], x, y, start, end))
     return Recording(video, width, height, tuple(targets))
+
+
+def make_recording(video: str, viewport_w_px, viewport_h_px, targets) -> dict:
+    """A checked ``recording.json`` object; ``targets``: dicts with phase, x, y,
+    start_ms, end_ms. Raises FormatError naming the first rule broken."""
+    obj = {"format": RECORDING_FORMAT, "version": RECORDING_VERSION, "video": video,
+           "viewport": {"width": viewport_w_px, "height": viewport_h_px},
+           "targets": [dict(t) for t in targets]}
+    validate_recording(obj)
+    return obj
+
+
+def recording_zip(recording: dict, video_bytes: bytes) -> bytes:
+    """A zip holding one recording directory: ``recording.json`` and the video named in
+    it (stored uncompressed: the video is compressed already). Raises FormatError when
+    ``recording`` breaks a rule."""
+    checked = validate_recording(recording)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("recording.json", json.dumps(recording, indent=1, allow_nan=False) + "\n")
+        z.writestr(checked.video, bytes(video_bytes))
+    return buffer.getvalue()
 
 
 def _safe_file_name(name) -> str:

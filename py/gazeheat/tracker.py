@@ -28,7 +28,7 @@ from bisect import bisect_left
 
 from . import __version__, _check
 from .calibration import CalibrationCollector, GazeModel, grid_targets
-from .constants import DEFAULT_PX_PER_DEG, HEATMAP_CELL_PX
+from .constants import CALIBRATION_SETTLE_MS, DEFAULT_PX_PER_DEG, HEATMAP_CELL_PX
 from .errors import CalibrationError, InputError
 from .features import extract_features
 from .fixations import detect_fixations
@@ -36,11 +36,12 @@ from .heatmap import legend_stops, render_heatmap_png
 from .session import make_session
 from .settings import fixation_params, heatmap_sigma_px, make_filter, validate_settings
 from .stimulus import StimulusGeometry
+from .validation import validate_gaze, validation_targets
 
 __all__ = ["GazeTracker", "STATES"]
 
 #: Every state ``process_frame`` can report.
-STATES = ("calibrating", "tracking", "uncalibrated", "blink", "invalid")
+STATES = ("calibrating", "validating", "tracking", "uncalibrated", "blink", "invalid")
 
 _NAN = math.nan
 
@@ -57,6 +58,8 @@ class GazeTracker:
         self.configure({})
         self._collector = None
         self._model = None
+        self._validating = None  # target index -> (x_px, y_px, first t_ms, [(t, x, y)])
+        self._validation = None
         self.clear_recording()
 
     # --- configuration -------------------------------------------------------------
@@ -120,13 +123,20 @@ class GazeTracker:
         features = extract_features(landmarks, matrix, image_w_px, image_h_px)
         reply = {"t_ms": t_ms, "x": None, "y": None}
         if target_index is not None:
-            if self._collector is None:
-                raise InputError("a calibration target was given but start_calibration() was not called")
+            if self._collector is None and self._validating is None:
+                raise InputError("a target was given but neither start_calibration() nor "
+                                 "start_validation() was called")
             if target_x_px is None or target_y_px is None:
                 raise InputError("target_x_px and target_y_px are required with target_index")
-            reply["kept"] = self._collector.add(t_ms, target_index, target_x_px, target_y_px, features)
         if self._collector is not None:
+            if target_index is not None:
+                reply["kept"] = self._collector.add(t_ms, target_index, target_x_px, target_y_px, features)
             reply["state"] = "calibrating"
+        elif self._validating is not None:
+            reply["state"] = "validating"
+            if target_index is not None and features.valid:
+                reply["kept"] = self._add_validation(t_ms, target_index, target_x_px, target_y_px,
+                                                     self._model.predict(features))
         elif not features.valid:
             reply["state"] = "blink" if features.reason == "blink" else "invalid"
         elif self._model is None:
@@ -167,6 +177,39 @@ class GazeTracker:
         """Start collecting calibration samples (discarding any previous ones)."""
         self._collector = CalibrationCollector()
         self._reset_filter()
+
+    def start_validation(self) -> list:
+        """Start measuring accuracy on targets the calibration never saw; returns them
+        (``[{"index", "x_px", "y_px"}]``). Raises CalibrationError without a model."""
+        if self._model is None:
+            raise CalibrationError("calibrate before validating")
+        self._validating = {}
+        return [{"index": i, **t.to_dict()}
+                for i, t in enumerate(validation_targets(self.viewport_w_px, self.viewport_h_px))]
+
+    def finish_validation(self) -> dict:
+        """Accuracy and precision on the validation targets (``Validation.to_dict()``);
+        also kept for the session. Raises CalibrationError when no target has samples."""
+        if self._validating is None:
+            raise CalibrationError("start_validation() was not called")
+        per_target = [(i, x, y, points) for i, (x, y, _, points) in sorted(self._validating.items())]
+        self._validating = None
+        self._reset_filter()
+        self._validation = validate_gaze(per_target, self.px_per_deg).to_dict()
+        return self._validation
+
+    def cancel_validation(self) -> None:
+        """Stop validating without a result."""
+        self._validating = None
+
+    def _add_validation(self, t_ms, index, x_px, y_px, gaze) -> bool:
+        """Keep a predicted (unfiltered: precision measures the jitter) gaze point once the
+        eyes have settled on the target."""
+        entry = self._validating.setdefault(index, (x_px, y_px, t_ms, []))
+        if t_ms - entry[2] < CALIBRATION_SETTLE_MS:
+            return False
+        entry[3].append((t_ms, gaze[0], gaze[1]))
+        return True
 
     def cancel_calibration(self) -> None:
         """Stop calibrating without fitting: the previous model (if any) stays in use.
@@ -233,6 +276,8 @@ class GazeTracker:
         session["settings"] = self.settings
         if self._stimulus is not None:
             session["stimulus"] = dict(self._stimulus)
+        if self._validation is not None:
+            session["validation"] = self._validation
         return session
 
     def _reset_filter(self) -> None:
@@ -273,7 +318,8 @@ class GazeTracker:
     # --- private -------------------------------------------------------------------
 
     def _recording(self) -> bool:
-        return self._model is not None and self._collector is None and not self._stopped
+        return (self._model is not None and self._collector is None and self._validating is None
+                and not self._stopped)
 
     def _check_time(self, t_ms) -> float:
         t_ms = _check.finite(t_ms, "t_ms")

@@ -14,9 +14,15 @@ from dataclasses import dataclass
 
 from . import _check
 from . import constants as C
+from .calibration import Target
 from .errors import CalibrationError
 
-__all__ = ["TargetValidation", "Validation", "validate_gaze", "grade"]
+__all__ = ["TargetValidation", "Validation", "validate_gaze", "grade", "validation_targets",
+           "VALIDATION_POINTS"]
+
+#: Validation targets as fractions of the viewport: between the calibration grid's
+#: points (10/50/90 %), so the model is measured where it interpolates.
+VALIDATION_POINTS = ((0.3, 0.3), (0.7, 0.3), (0.5, 0.55), (0.3, 0.7), (0.7, 0.7))
 
 #: Grades by overall accuracy (deg): (upper bound, word). WebGazer measures ~4 deg.
 GRADES = ((1.0, "excellent"), (2.0, "good"), (3.5, "fair"), (math.inf, "poor"))
@@ -58,6 +64,13 @@ class Validation:
                 "accuracy_deg": self.accuracy_deg, "precision_px": self.precision_px,
                 "precision_deg": self.precision_deg, "px_per_deg": self.px_per_deg,
                 "grade": self.grade}
+
+
+def validation_targets(width_px, height_px) -> list:
+    """The validation targets (``calibration.Target``) for a viewport in CSS px."""
+    w = _check.positive(width_px, "width_px", " px")
+    h = _check.positive(height_px, "height_px", " px")
+    return [Target(fx * w, fy * h) for fx, fy in VALIDATION_POINTS]
 
 
 def grade(accuracy_deg: float) -> str:

@@ -63,3 +63,18 @@ def open_page(browsers, base_url):
         context.close()  # closing also triggers MediaPipe's close-time telemetry attempt
     for log in logs:
         assert log.foreign() == [], f"requests left 127.0.0.1: {log.foreign()}"
+
+
+def calibrate_and_validate(page, timeout_s: float = 90.0) -> tuple[dict, dict]:
+    """Run the page's calibration and validation (the fake webcam's face), accept the
+    result; return (calibration summary, validation result)."""
+    from chromium import poll
+
+    page.click("#btn-calibrate")
+    summary = poll(page, "window.gazeheatDebug.calibration", timeout_s)
+    assert "error" not in summary, summary
+    validation = poll(page, "window.gazeheatDebug.validation", timeout_s)
+    assert "error" not in validation, validation
+    poll(page, "document.getElementById('validation').open", 10)
+    page.click("#validation-accept")
+    return summary, validation

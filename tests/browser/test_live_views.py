@@ -23,6 +23,8 @@ def test_trail_fixations_and_live_heatmap_draw_while_frames_keep_coming(open_pag
     page.keyboard.press("c")  # calibrate by keyboard
     summary = poll(page, "window.gazeheatDebug.calibration", 60)
     assert "error" not in summary, summary
+    poll(page, "window.gazeheatDebug.validation", 60)
+    page.keyboard.press("Enter")  # the focused Accept button
     poll(page, "(window.gazeheatDebug.states.tracking || 0) > 30", 30)
     assert page.evaluate(LIVE_PIXELS) > 0, "the trail is not drawn"
 

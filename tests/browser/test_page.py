@@ -55,6 +55,13 @@ def test_calibration_then_dot_then_heatmap_download(open_page, tmp_path):
     summary = poll(page, "window.gazeheatDebug.calibration", 60)
     assert "error" not in summary, summary
     assert summary["n_targets"] == 9
+    # Then validation on 5 unseen targets: a grade, numbers in degrees, a picture.
+    validation = poll(page, "window.gazeheatDebug.validation", 60)
+    assert len(validation["targets"]) == 5 and validation["accuracy_deg"] > 0
+    poll(page, "document.getElementById('validation').open", 10)
+    assert page.inner_text("#validation-grade") in ("excellent", "good", "fair", "poor")
+    assert "°" in page.inner_text("#validation-numbers")
+    page.click("#validation-accept")
     poll(page, "window.gazeheatDebug.states.tracking > 20", 30)
     assert page.is_visible("#gaze-dot")
     poll(page, "Number(document.getElementById('toolbar').dataset.samples) >= 30", 30)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from chromium import poll
+from conftest import calibrate_and_validate
 from gazeheat.png import decode_png_rgba
 
 STARTUP_S = 90
@@ -27,8 +28,7 @@ def test_record_over_an_image_and_download_everything(open_page, tmp_path):
     page, _ = open_page("demo", "source=camera")
     poll(page, "window.gazeheatDebug.answered > 0", STARTUP_S)
     assert page.is_disabled("#btn-record"), "recording needs a calibration first"
-    page.click("#btn-calibrate")
-    poll(page, "window.gazeheatDebug.calibration", 60)
+    calibrate_and_validate(page)
     page.click("#btn-record")
     page.set_input_files("#record-file", str(STIMULUS))
     page.click("#record-start")
@@ -60,8 +60,7 @@ def test_record_over_an_image_and_download_everything(open_page, tmp_path):
 def test_a_broken_image_is_refused_with_a_message(open_page, tmp_path):
     page, _ = open_page("demo", "source=camera")
     poll(page, "window.gazeheatDebug.answered > 0", STARTUP_S)
-    page.click("#btn-calibrate")
-    poll(page, "window.gazeheatDebug.calibration", 60)
+    calibrate_and_validate(page)
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
     page.click("#btn-record")
