@@ -21,7 +21,7 @@ from __future__ import annotations
 from . import constants as C
 from .errors import FormatError, InputError
 from .filters import _sample_values
-from .fixations import Fixation
+from .fixations import as_fixations
 from .stimulus import StimulusGeometry
 
 __all__ = [
@@ -90,12 +90,7 @@ def fixations_csv(fixations, geometry: StimulusGeometry | None = None) -> str:
     columns = FIXATION_COLUMNS + (STIMULUS_COLUMNS if geometry is not None else ())
     formats = [_formatter(c) for c in columns]
     lines = [",".join(columns)]
-    for i, f in enumerate(fixations):
-        if not isinstance(f, Fixation):
-            try:
-                f = Fixation.from_dict(f)
-            except InputError as exc:
-                raise InputError(f"fixations[{i}]: {exc}") from None
+    for i, f in enumerate(as_fixations(fixations)):
         values = [i + 1, f.start_ms, f.end_ms, f.duration_ms, f.x, f.y, f.dispersion_deg,
                   f.n_samples]
         if geometry is not None:

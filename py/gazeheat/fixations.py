@@ -92,6 +92,7 @@ from .filters import _sample_values
 
 __all__ = [
     "Fixation",
+    "as_fixations",
     "METHODS",
     "DEFAULT_PX_PER_DEG",
     "detect_fixations",
@@ -163,6 +164,20 @@ class Fixation:
             _check.non_negative(d["dispersion_deg"], "fixation.dispersion_deg", " deg"),
             _check.positive_int(d["n_samples"], "fixation.n_samples"),
         )
+
+
+def as_fixations(items) -> list:
+    """``Fixation`` records from records or their dicts (as sessions store them).
+    Raises InputError naming the first bad one, e.g. ``fixations[3]: ...``."""
+    records = []
+    for i, f in enumerate(items):
+        if not isinstance(f, Fixation):
+            try:
+                f = Fixation.from_dict(f)
+            except InputError as exc:
+                raise InputError(f"fixations[{i}]: {exc}") from None
+        records.append(f)
+    return records
 
 
 def detect_fixations(samples, method="ivt", px_per_deg=DEFAULT_PX_PER_DEG, **params) -> list:

@@ -22,7 +22,7 @@ import math
 from . import _check, _raster
 from . import constants as C
 from .errors import InputError
-from .fixations import Fixation
+from .fixations import as_fixations
 from .png import encode_png
 from .stimulus import StimulusGeometry
 
@@ -69,14 +69,7 @@ def render_gazeplot(fixations, geometry: StimulusGeometry, stimulus_rgba=None, *
         raise InputError(f"geometry must be a StimulusGeometry, got {type(geometry).__name__}")
     ppd = _check.positive(px_per_deg, "px_per_deg", " px/deg")
     max_deg = _check.positive(max_radius_deg, "max_radius_deg", " deg")
-    records = []
-    for i, f in enumerate(fixations):
-        if not isinstance(f, Fixation):
-            try:
-                f = Fixation.from_dict(f)
-            except InputError as exc:
-                raise InputError(f"fixations[{i}]: {exc}") from None
-        records.append(f)
+    records = as_fixations(fixations)
     width, height = geometry.width_px, geometry.height_px
     canvas = _raster.Canvas(width, height,
                             bytearray(_raster.opaque_rgba(stimulus_rgba, width, height)))

@@ -66,7 +66,7 @@ from . import constants as C
 from .colormaps import COLORMAPS, MASK_COLORMAPS, check_colormap, rgb_tables
 from .errors import InputError
 from .filters import _sample_values
-from .fixations import Fixation
+from .fixations import as_fixations
 from .png import encode_png
 from .stimulus import StimulusGeometry
 
@@ -216,14 +216,7 @@ class WeightedPoints:
         malformed fixation (naming its index).
         """
         weighting = _choice(weighting, WEIGHTINGS, "weighting")
-        records = []
-        for i, f in enumerate(fixations):
-            if not isinstance(f, Fixation):
-                try:
-                    f = Fixation.from_dict(f)
-                except InputError as exc:
-                    raise InputError(f"fixations[{i}]: {exc}") from None
-            records.append(f)
+        records = as_fixations(fixations)
         n = len(records)
         xs = array("d", (f.x for f in records))
         ys = array("d", (f.y for f in records))

@@ -167,15 +167,14 @@ def dump_session(session: dict) -> str:
 def _validate_fixations(fixations) -> None:
     """``fixations`` (added in 0.2, optional): a list of ``Fixation.to_dict()``."""
     # Imported here: fixations -> filters -> session would be a circular import.
-    from .fixations import Fixation
+    from .fixations import as_fixations
 
     if not isinstance(fixations, list):
         raise FormatError(f"fixations must be a list, got {_kind(fixations)}")
-    for i, fixation in enumerate(fixations):
-        try:
-            Fixation.from_dict(fixation)
-        except (InputError, TypeError, KeyError) as exc:
-            raise FormatError(f"fixations[{i}]: {exc}") from None
+    try:
+        as_fixations(fixations)
+    except InputError as exc:
+        raise FormatError(str(exc)) from None
 
 
 def _validate_samples(samples) -> None:
