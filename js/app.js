@@ -275,9 +275,11 @@ function cancelCalibration(reason = "Calibration cancelled.") {
   const phase = app.runPhase;
   app.run = null;
   ui.showCalibrationStep(null);
-  if (phase === "validation") {
+  if (phase === "validation" || phase === "recentre") {
     host.call("validationCancel", {}).catch(onEngineError);
-    ui.showMessage("Validation skipped: the calibration is in use, its accuracy was not measured.");
+    ui.showMessage(phase === "validation"
+      ? "Validation skipped: the calibration is in use, its accuracy was not measured."
+      : "Re-centring cancelled: the calibration is unchanged.");
   } else {
     host.call("calibrationCancel", {}).catch(onEngineError);
     ui.showMessage(reason + (app.calibrated ? " The previous calibration is still in use." : ""), true);
@@ -299,7 +301,8 @@ async function finishRun() {
   ui.showCalibrationStep(null);
   updateControls();
   if (phase === "calibration") await finishCalibration();
-  else await finishValidation();
+  else if (phase === "validation") await finishValidation();
+  else await finishRecentre();
   updateControls();
 }
 
@@ -332,6 +335,31 @@ async function finishValidation() {
     debug.validation = { error: error.message };
     ui.showMessage(`The accuracy could not be measured: ${error.message} Recalibrate, keep your ` +
       "face in view and look at each dot.", true);
+  }
+}
+
+/** Drift correction: one target at the centre, no full calibration. */
+async function startRecentre() {
+  if (!app.calibrated || app.run) return;
+  try {
+    app.run = new CalibrationRun(await host.call("recentreStart", {}), performance.now());
+    app.runPhase = "recentre";
+    ui.showMessage("");
+    updateControls();
+  } catch (error) {
+    ui.showMessage(`Re-centring could not start: ${error.message}`, true);
+  }
+}
+
+async function finishRecentre() {
+  try {
+    const result = await host.call("recentreFinish", {});
+    debug.recentre = result;
+    ui.showMessage(`Re-centred: the gaze was ${Math.round(result.shift_px)} px off at the centre ` +
+      "and is corrected now.");
+  } catch (error) {
+    debug.recentre = { error: error.message };
+    ui.showMessage(`Re-centring failed: ${error.message}`, true);
   }
 }
 
@@ -561,6 +589,7 @@ ui.bindControls({
   onDemo: () => begin(openDemo),
   onCalibrate: startCalibration,
   onAcceptCalibration: acceptCalibration,
+  onRecentre: startRecentre,
   onEscape: () => (app.recordPanel.recording ? stopRecording() : cancelCalibration()),
   onRecord: () => app.recordPanel.open(),
   onWebcamRecording: toggleWebcamRecording,

@@ -80,6 +80,8 @@ export const STATE_TEXT = Object.freeze({
   starting: "Starting…",
   tracking: "Tracking",
   calibrating: "Calibrating",
+  validating: "Measuring accuracy",
+  recentring: "Re-centring",
   uncalibrated: "Face found — calibrate to see your gaze",
   noface: "No face in view — look at the screen, face the camera",
   multiple: "Several faces in view — only one person, please",
@@ -101,6 +103,7 @@ export const LIVE_VIEWS = Object.freeze([
 /** Other keyboard shortcuts (listed in the in-app help). */
 export const SHORTCUTS = Object.freeze([
   { shortcut: "c", label: "Calibrate" },
+  { shortcut: "x", label: "Re-centre: correct a drift by looking at one dot" },
   { shortcut: "r", label: "Record over an image, a page or a shared screen" },
   { shortcut: "w", label: "Record the webcam video for re-analysis (build.py replay) on/off" },
   { shortcut: "s", label: "Settings" },

@@ -129,6 +129,8 @@ export const PY_CALLS = Object.freeze({
   validationStart: { fn: "validation_start", args: [] },
   validationFinish: { fn: "validation_finish", args: [] },
   validationCancel: { fn: "validation_cancel", args: [] },
+  recentreStart: { fn: "recentre_start", args: [] },
+  recentreFinish: { fn: "recentre_finish", args: [] },
   heatmap: { fn: "heatmap", args: ["width_px", "height_px"] },
   session: { fn: "session", args: ["created_iso"] },
   clear: { fn: "clear_recording", args: [] },

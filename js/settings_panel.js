@@ -3,6 +3,10 @@
 
 const $ = (id) => document.getElementById(id);
 
+// ISO/IEC 7810 ID-1 (bank cards, ID cards): 85.60 mm x 53.98 mm.
+const CARD_WIDTH_CM = 8.56;
+const CARD_HEIGHT_CM = 5.398;
+
 /**
  * @typedef {Object} SettingSpec   one entry of gazeheat.settings.settings_schema()
  * @property {string} key
@@ -35,6 +39,29 @@ export class SettingsPanel {
       this.apply(defaults);
     };
     $("settings-close").onclick = () => this.dialog.close();
+    this.bindCard();
+  }
+
+  /** "Match a card": an ID-1 card outline sized by a slider sets the screen scale. */
+  bindCard() {
+    const slider = $("card-width");
+    const show = () => {
+      const width = Number(slider.value);
+      Object.assign($("card-outline").style, { width: `${width}px`,
+        height: `${width * CARD_HEIGHT_CM / CARD_WIDTH_CM}px` });
+    };
+    slider.oninput = show;
+    $("settings-card").onclick = () => {
+      slider.value = String(Number(this.form.elements.screen_px_per_cm.value) * CARD_WIDTH_CM);
+      show();
+      $("card-dialog").showModal();
+    };
+    $("card-cancel").onclick = () => $("card-dialog").close();
+    $("card-use").onclick = () => {
+      this.form.elements.screen_px_per_cm.value = (Number(slider.value) / CARD_WIDTH_CM).toFixed(2);
+      $("card-dialog").close();
+      this.apply(this.read());
+    };
   }
 
   field(spec) {

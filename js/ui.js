@@ -54,7 +54,8 @@ export function showState(state) {
   const el = $("status");
   el.textContent = STATE_TEXT[state] ?? state;
   el.dataset.state = state;
-  el.className = "status " + (state === "tracking" || state === "calibrating" ? "ok" : "warn");
+  const ok = ["tracking", "calibrating", "validating", "recentring"].includes(state);
+  el.className = "status " + (ok ? "ok" : "warn");
 }
 
 export function showMessage(text, isError = false) {
@@ -74,6 +75,7 @@ export function setControls(s) {
   $("btn-calibrate").textContent = s.calibrated ? "Recalibrate" : "Calibrate";
   $("btn-download").disabled = s.samples === 0 || s.calibrating;
   $("btn-record").disabled = !s.calibrated || s.calibrating;
+  $("btn-recentre").disabled = !s.calibrated || s.calibrating;
   $("btn-clear").disabled = s.samples === 0 || s.calibrating;
   $("toolbar").dataset.samples = String(s.samples);
   // Nothing but the target while calibrating: the toolbar would hide the top targets.
@@ -81,13 +83,14 @@ export function setControls(s) {
 }
 
 /**
- * @param {{onCamera, onDemo, onCalibrate, onAcceptCalibration, onEscape, onDownload, onClear,
+ * @param {{onCamera, onDemo, onCalibrate, onAcceptCalibration, onRecentre, onEscape, onDownload, onClear,
  *          onStop, onSettings, onRecord, onWebcamRecording, onToggleView: (key: string) => void}} h
  */
 export function bindControls(h) {
   $("start-camera").onclick = h.onCamera;
   $("start-demo").onclick = h.onDemo;
   $("btn-calibrate").onclick = h.onCalibrate;
+  $("btn-recentre").onclick = h.onRecentre;
   $("validation-recalibrate").onclick = () => {
     hideValidation();
     h.onCalibrate();
@@ -124,6 +127,7 @@ export function bindControls(h) {
     else if (key === "s") h.onSettings();
     else if (key === "r" && !$("btn-record").disabled) h.onRecord();
     else if (key === "w") h.onWebcamRecording();
+    else if (key === "x" && !$("btn-recentre").disabled) h.onRecentre();
     else if (key === "?") showHelp();
   });
 }

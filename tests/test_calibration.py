@@ -5,18 +5,22 @@ import random
 
 import pytest
 
+from gazeheat import constants as C
 from gazeheat.calibration import (
-    TERM_NAMES,
+    CALIBRATION_PATTERNS,
+    TERMS_X,
+    TERMS_Y,
     CalibrationCollector,
     CalibrationSample,
     GazeModel,
     Target,
     TargetFit,
+    calibration_pattern,
     grid_targets,
     ridge_solve,
 )
 from gazeheat.errors import CalibrationError, InputError
-from gazeheat.features import extract_features
+from gazeheat.features import VECTOR_NAMES, extract_features
 
 IDENTITY = [1.0, 0, 0, 0, 0, 1.0, 0, 0, 0, 0, 1.0, 0, 0, 0, -50.0, 1.0]
 
@@ -46,6 +50,38 @@ def test_grid_targets_rejects_bad_arguments(kwargs, message):
     args = {"width_px": 100, "height_px": 100, **kwargs}
     with pytest.raises(InputError, match=message):
         grid_targets(**args)
+
+
+def test_calibration_pattern_9_is_the_3x3_grid():
+    assert calibration_pattern("9", 1280, 720) == grid_targets(1280, 720)
+    assert calibration_pattern(9, 1280, 720, margin=0.05) == grid_targets(1280, 720, margin=0.05)
+    assert CALIBRATION_PATTERNS == ("9", "13", "16")
+
+
+def test_calibration_pattern_13_adds_the_cell_centres():
+    t = calibration_pattern("13", 1000, 500)
+    assert len(t) == 13 and t[:9] == grid_targets(1000, 500)
+    got = [c for p in t[9:] for c in (p.x_px, p.y_px)]
+    assert got == pytest.approx([300, 150, 700, 150, 300, 350, 700, 350])
+    assert len({(p.x_px, p.y_px) for p in t}) == 13
+
+
+def test_calibration_pattern_16_is_a_4x4_grid():
+    t = calibration_pattern("16", 1000, 500, margin=0.1)
+    assert len(t) == 16
+    xs = sorted({round(p.x_px, 9) for p in t})
+    ys = sorted({round(p.y_px, 9) for p in t})
+    assert xs == pytest.approx([100, 100 + 800 / 3, 100 + 1600 / 3, 900])
+    assert ys == pytest.approx([50, 50 + 400 / 3, 50 + 800 / 3, 450])
+    assert (t[0].x_px, t[0].y_px) == (100, 50) and (t[3].y_px, t[4].x_px) == (50, 100)  # row-major
+
+
+@pytest.mark.parametrize("name", ["8", 12, "nine", None, True, 9.0])
+def test_calibration_pattern_rejects_unknown_names(name):
+    with pytest.raises(InputError, match="calibration pattern"):
+        calibration_pattern(name, 100, 100)
+    with pytest.raises(InputError, match="width_px"):
+        calibration_pattern("13", -1, 100)
 
 
 def test_target_round_trip():
@@ -155,86 +191,194 @@ def test_collector_validates():
         c.add(0, 0, float("nan"), 0, None)
 
 
-# --- gaze model ------------------------------------------------------------------------
+# --- gaze model: helpers ----------------------------------------------------------------
+
+_IU, _IV, _ILID, _IOPEN = (VECTOR_NAMES.index(n) for n in ("u", "v", "upper_lid", "openness"))
 
 
-def _truth(u, v):
-    """A smooth screen position (px) for inputs (u, v): what the model should learn."""
-    return 640 + 5000 * (u - 0.5) + 800 * (u - 0.5) ** 2, 360 + 6000 * v + 3000 * (u - 0.5) * v
+def _inputs(u, v, lid, openness, hx=0.0, hy=0.0, yaw=0.0, pitch=0.0):
+    return (u, v, lid, openness, hx, hy, yaw, pitch)
 
 
-def _samples(rng, targets=9, per=20, noise=0.0):
+def _truth(u, lid):
+    """A smooth screen position (px) for eye inputs: what the model should learn. Plain
+    camera: the iris moves to smaller u as the gaze moves right."""
+    return 640 - 5000 * (u - 0.5) + 6000 * (u - 0.5) ** 2, 360 + 9000 * (lid + 0.15)
+
+
+def _eyes_for(x, y):
+    """Inverse of _truth for the eye inputs (u, v, upper_lid, openness) at (x, y) px."""
+    a, b, c = 6000.0, -5000.0, 640.0 - x  # 6000 d^2 - 5000 d + (640 - x) = 0, small root
+    d = (-b - math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    lid = (y - 360) / 9000 - 0.15
+    return 0.5 + d, 0.2 * (lid + 0.15), lid, 0.3 - 0.5 * (lid + 0.15)
+
+
+def _samples(rng, targets=None, per=20, noise=0.0, target_noise=0.0, head=0.0):
+    """Samples at ``targets`` (default the 3x3 grid): eye inputs of the true gaze plus
+    per-sample uniform noise (eye widths) and a per-target offset (like a head turn)."""
+    targets = targets if targets is not None else grid_targets(1280, 720)
     out = []
-    for i in range(targets):
-        u0 = 0.4 + 0.1 * (i % 3) + rng.uniform(-0.01, 0.01)
-        v0 = -0.04 + 0.04 * (i // 3)
+    for i, t in enumerate(targets):
+        du, dl = rng.uniform(-target_noise, target_noise), rng.uniform(-target_noise, target_noise)
+        u0, v0, lid0, op0 = _eyes_for(t.x_px, t.y_px)
         for k in range(per):
-            u, v = u0 + rng.gauss(0, noise), v0 + rng.gauss(0, noise)
-            x, y = _truth(u0, v0)
-            out.append(CalibrationSample(1000.0 * i + 20 * k, i, x, y,
-                                         (u, v, rng.gauss(0, 0.3), rng.gauss(0, 0.3))))
+            e = [rng.uniform(-noise, noise) for _ in range(3)]
+            out.append(CalibrationSample(1000.0 * i + 33 * k, i, t.x_px, t.y_px, _inputs(
+                u0 + du + e[0], v0 + e[1], lid0 + dl + e[2], op0 - e[2],
+                hx=rng.uniform(-head, head), hy=rng.uniform(-head, head),
+                yaw=rng.uniform(-head, head), pitch=rng.uniform(-head, head))))
     return out
+
+
+# --- gaze model: fitting ----------------------------------------------------------------
 
 
 def test_model_fits_a_smooth_map():
     rng = random.Random(1)
     model = GazeModel.fit(_samples(rng), lam=1e-6)
     assert model.rms_px < 2.0
-    assert len(model.per_target) == 9
-    assert all(isinstance(t, TargetFit) and t.n_samples == 20 for t in model.per_target)
-    # Held-out inputs inside the calibrated range.
-    for u, v in ((0.45, -0.02), (0.55, 0.03), (0.5, 0.0)):
-        x, y = model.predict_vector((u, v, 0.0, 0.0))
-        tx, ty = _truth(u, v)
-        assert math.hypot(x - tx, y - ty) < 15.0
+    assert len(model.per_target) == 9 and model.bad_targets == ()
+    assert all(isinstance(t, TargetFit) and t.n_samples == t.n_used == 20 for t in model.per_target)
+    # Held-out points inside the calibrated range.
+    for x, y in ((400, 200), (900, 500), (640, 360), (300, 600)):
+        px, py = model.predict_vector(_inputs(*_eyes_for(x, y)))
+        assert math.hypot(px - x, py - y) < 15.0, (x, y, px, py)
 
 
-def test_model_with_noise_reports_training_error():
+def test_model_with_noise_reports_training_and_loto_error():
     rng = random.Random(2)
-    model = GazeModel.fit(_samples(rng, noise=0.003))
+    model = GazeModel.fit(_samples(rng, noise=0.004))
     summary = model.summary()
-    assert summary["n_targets"] == 9 and summary["n_samples"] == 180
-    assert 5.0 < summary["rms_px"] < 60.0
+    assert summary["n_targets"] == 9 and summary["n_samples"] == summary["n_used"] == 180
+    assert 3.0 < summary["rms_px"] < 80.0
+    assert 0.0 < summary["loto_px"] < 80.0
+    assert summary["bad_targets"] == []
+    assert summary["lam_x"] in C.CALIBRATION_LAMBDAS and summary["lam_y"] in C.CALIBRATION_LAMBDAS
     assert [t["target_index"] for t in summary["per_target"]] == list(range(9))
-    assert all(t["mean_err_px"] >= 0 for t in summary["per_target"])
+    assert all(t["mean_err_px"] >= 0 and t["loto_err_px"] > 0 and not t["bad"] for t in summary["per_target"])
 
 
-def test_still_head_does_not_blow_up_predictions():
-    # Yaw/pitch barely move during calibration, so their coefficients are fitted to
-    # noise; a later 10 degree head turn must still leave the prediction on screen.
+def _numpy_fit(np, samples, lambdas):
+    """The documented fit, independently: per-target weights, weighted standardisation,
+    per-axis ridge with LOTO over the strengths (strongest first, 2 % rule)."""
+    idx = np.array([s.target_index for s in samples])
+    ids = sorted(set(idx.tolist()))
+    X = np.array([s.inputs for s in samples])
+    T = np.array([(s.target_x_px, s.target_y_px) for s in samples])
+    w = np.array([1.0 / np.sum(idx == i) for i in idx])
+    mean = w @ X / len(ids)
+    floor = np.array([0.005, 0.005, 0.005, 0.005, 1.0, 1.0, 2.0, 2.0])
+    scale = np.maximum(np.sqrt(w @ (X - mean) ** 2 / len(ids)), floor)
+    Z = (X - mean) / scale
+    designs = [np.column_stack([np.ones(len(Z)), Z[:, 0], Z[:, 0] ** 2]),
+               np.column_stack([np.ones(len(Z)), Z[:, 1], Z[:, 2], Z[:, 3]])]
+    result = []
+    for axis, D in enumerate(designs):
+        def solve(mask, lam, n):
+            P = lam * n * np.eye(D.shape[1])
+            P[0, 0] = 0.0
+            Dw = D[mask] * w[mask, None]
+            return np.linalg.solve(D[mask].T @ Dw + P, Dw.T @ T[mask, axis])
+        best = None
+        for lam in sorted(lambdas, reverse=True):
+            miss = []
+            for i in ids:
+                beta = solve(idx != i, lam, len(ids) - 1)
+                miss.append(D[idx == i].mean(0) @ beta - T[idx == i, axis][0])
+            score = np.sqrt(np.mean(np.square(miss)))
+            if best is None or score < 0.98 * best[0]:
+                best = (score, lam, miss)
+        result.append((solve(np.ones(len(Z), bool), best[1], len(ids)), best[1], np.array(best[2])))
+    return result
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ridge_and_cross_validation_match_numpy(np, seed):
+    rng = random.Random(seed)
+    # Uneven sample counts per target and noise bounded so that cleaning keeps all.
+    samples = [s for s in _samples(rng, noise=0.01, target_noise=0.01, per=25)
+               if s.t_ms % 1000 < 33 * rng.randint(12, 25)]
+    model = GazeModel.fit(samples)
+    assert model.n_used == len(samples)
+    (bx, lx, mx), (by, ly, my) = _numpy_fit(np, samples, C.CALIBRATION_LAMBDAS)
+    assert (model.lam_x, model.lam_y) == (lx, ly)
+    assert np.allclose(model.coef_x, bx, rtol=1e-9, atol=1e-7)
+    assert np.allclose(model.coef_y, by, rtol=1e-9, atol=1e-7)
+    loto = [t.loto_err_px for t in model.per_target]
+    assert np.allclose(loto, np.hypot(mx, my), rtol=1e-9, atol=1e-7)
+
+
+def test_fixed_lambda_is_used_for_both_axes():
+    rng = random.Random(3)
+    model = GazeModel.fit(_samples(rng, noise=0.003), lam=0.05)
+    assert (model.lam_x, model.lam_y) == (0.05, 0.05)
+    with pytest.raises(InputError, match="lam"):
+        GazeModel.fit(_samples(rng), lam=-1)
+    with pytest.raises(InputError, match="lambdas"):
+        GazeModel.fit(_samples(rng), lambdas=())
+
+
+def test_head_priors_undo_head_movement():
+    # Eye inputs of looking at the screen centre, after the head moved 10 mm to the
+    # image's right (the subject's left) and turned 2 deg towards it: the eyes turned
+    # back in the head, so the eye inputs alone would say "left of centre" ... plus
+    # the gaze did not move. Only the fixed priors can know that.
     rng = random.Random(4)
     model = GazeModel.fit(_samples(rng, noise=0.002))
-    x0, y0 = model.predict_vector((0.5, 0.0, 0.0, 0.0))
-    x1, y1 = model.predict_vector((0.5, 0.0, 10.0, -10.0))
-    assert math.hypot(x1 - x0, y1 - y0) < 300.0
+    base = model.predict_vector(_inputs(*_eyes_for(640, 360)))
+    moved = model.predict_vector(_inputs(*_eyes_for(640, 360), hx=10.0, yaw=2.0))
+    assert moved[0] - base[0] == pytest.approx(-10 * C.HEAD_POSITION_PRIOR_PX_PER_MM
+                                                - 2 * C.HEAD_ROTATION_PRIOR_PX_PER_DEG)
+    assert moved[1] == pytest.approx(base[1])
+    down = model.predict_vector(_inputs(*_eyes_for(640, 360), hy=5.0, pitch=1.0))
+    assert down[1] - base[1] == pytest.approx(5 * C.HEAD_POSITION_PRIOR_PX_PER_MM
+                                          + C.HEAD_ROTATION_PRIOR_PX_PER_DEG)
 
 
-def test_model_round_trip_predicts_the_same():
+def test_mirrored_image_flips_the_horizontal_priors():
     rng = random.Random(5)
-    model = GazeModel.fit(_samples(rng, noise=0.002))
-    again = GazeModel.from_dict(model.to_dict())
-    assert again == model
-    assert again.to_dict()["terms"] == list(TERM_NAMES)
+    plain = _samples(rng, noise=0.002)
+    # A mirrored camera: u runs the other way round its mean.
+    mirrored = [CalibrationSample(s.t_ms, s.target_index, s.target_x_px, s.target_y_px,
+                                  (1.0 - s.inputs[0],) + s.inputs[1:]) for s in plain]
+    a, b = GazeModel.fit(plain), GazeModel.fit(mirrored)
+    ix, iy = VECTOR_NAMES.index("head_x_mm"), VECTOR_NAMES.index("yaw_deg")
+    assert a.prior_x[ix] == -b.prior_x[ix] == -C.HEAD_POSITION_PRIOR_PX_PER_MM
+    assert a.prior_x[iy] == -b.prior_x[iy] == -C.HEAD_ROTATION_PRIOR_PX_PER_DEG
+    assert a.prior_y == b.prior_y
+    x, y = b.predict_vector(_inputs(1.0 - _eyes_for(900, 200)[0], *_eyes_for(900, 200)[1:]))
+    assert math.hypot(x - 900, y - 200) < 20
 
 
-def test_constant_inputs_do_not_divide_by_zero():
+def test_still_head_and_constant_inputs_do_not_blow_up():
     rng = random.Random(9)
     samples = [CalibrationSample(s.t_ms, s.target_index, s.target_x_px, s.target_y_px,
-                                 s.inputs[:2] + (0.0, 0.0)) for s in _samples(rng)]
+                                 s.inputs[:4] + (0.0, 0.0, 0.0, 0.0)) for s in _samples(rng, noise=0.002)]
     model = GazeModel.fit(samples)
-    assert model.input_scale[2:] == (2.0, 2.0)
-    assert model.rms_px < 5.0
+    assert model.input_scale[4:] == (1.0, 1.0, 2.0, 2.0)
+    assert model.rms_px < 10.0
+
+
+def test_predictions_are_clamped_to_the_calibrated_range():
+    rng = random.Random(10)
+    model = GazeModel.fit(_samples(rng, noise=0.003))
+    eyes = list(_eyes_for(640, 360))
+    eyes[_IOPEN] = model.input_mean[_IOPEN] - 50 * model.input_scale[_IOPEN]  # a closing lid
+    edge = list(eyes)
+    edge[_IOPEN] = model.input_mean[_IOPEN] - C.PREDICT_MAX_Z * model.input_scale[_IOPEN]
+    assert model.predict_vector(_inputs(*eyes)) == pytest.approx(model.predict_vector(_inputs(*edge)))
 
 
 def test_fit_accepts_a_collector(synth):
     c = CalibrationCollector(settle_ms=0)
     for i, t in enumerate(grid_targets(1280, 720)):
-        for k in range(5):
-            u = 0.35 + 0.15 * (i % 3) + 0.001 * k
+        for k in range(6):
+            u = 0.65 - 0.15 * (i % 3) + 0.001 * k
             v = -0.03 + 0.03 * (i // 3)
             c.add(100 * i + k, i, t.x_px, t.y_px, _features(synth, u=u, v=v))
     model = GazeModel.fit(c)
-    assert model.n_samples == 45 and model.rms_px < 20.0
+    assert model.n_samples == 54 and model.rms_px < 20.0
     x, y = model.predict(_features(synth, u=0.5, v=0.0))
     assert (x, y) == pytest.approx((640, 360), abs=25)
 
@@ -242,18 +386,171 @@ def test_fit_accepts_a_collector(synth):
 def test_too_few_targets_raises_calibration_error():
     rng = random.Random(6)
     with pytest.raises(CalibrationError, match="5 or more targets, got 4"):
-        GazeModel.fit(_samples(rng, targets=4))
+        GazeModel.fit(_samples(rng, targets=grid_targets(1280, 720)[:4]))
     with pytest.raises(CalibrationError):
         GazeModel.fit([])
+    with pytest.raises(InputError, match="inputs"):
+        GazeModel.fit([CalibrationSample(0, i, 0, 0, (0.5, 0.0, 0.0, 0.0)) for i in range(9)])
+
+
+# --- cleaning and bad targets ------------------------------------------------------------
+
+
+def test_blink_edges_and_outliers_are_dropped():
+    rng = random.Random(11)
+    samples = _samples(rng, noise=0.003)
+    changed = []
+    for s in samples:
+        k = round(s.t_ms % 1000 / 33)
+        inputs = list(s.inputs)
+        if s.target_index == 2 and k in (3, 4):
+            inputs[_IOPEN] *= 0.7  # lids half way down
+            inputs[_ILID] += 0.05
+        if s.target_index == 5 and k == 7:
+            inputs[_IU] += 0.2  # a glance away
+        changed.append(CalibrationSample(s.t_ms, s.target_index, s.target_x_px, s.target_y_px, tuple(inputs)))
+    model = GazeModel.fit(changed)
+    used = {t.target_index: t.n_used for t in model.per_target}
+    assert used[2] == 18 and used[5] == 19 and model.n_used == 177 and model.n_samples == 180
+    assert model.bad_targets == ()
+    assert model.rms_px < GazeModel.fit(samples).rms_px + 5.0
+
+
+def test_a_target_looked_past_is_reported_and_left_out():
+    rng = random.Random(12)
+    samples = _samples(rng, noise=0.003, target_noise=0.004, per=30)
+    # At target 4 the person looked 450 px to the right and below of it.
+    u, v, lid, op = _eyes_for(640 + 360, 360 + 270)
+    wrong = [CalibrationSample(s.t_ms, s.target_index, s.target_x_px, s.target_y_px,
+                               _inputs(u + rng.uniform(-0.003, 0.003), v, lid, op))
+             if s.target_index == 4 else s for s in samples]
+    clean = GazeModel.fit(samples)
+    model = GazeModel.fit(wrong)
+    assert clean.bad_targets == () and clean.summary()["bad_targets"] == []
+    assert model.bad_targets == (4,) and model.summary()["bad_targets"] == [4]
+    fit4 = model.per_target[4]
+    assert fit4.bad and fit4.n_used == 0 and fit4.loto_err_px > 400
+    # Left out of the fit: the centre is predicted as well as without the bad target.
+    x, y = model.predict_vector(_inputs(*_eyes_for(640, 360)))
+    assert math.hypot(x - 640, y - 360) < 30
+
+
+def test_a_target_with_too_few_samples_is_reported_and_left_out():
+    rng = random.Random(13)
+    samples = [s for s in _samples(rng, noise=0.003)
+               if not (s.target_index == 7 and s.t_ms % 1000 > 33 * 3.5)]  # 4 samples
+    model = GazeModel.fit(samples)
+    assert model.bad_targets == (7,)
+    fit7 = model.per_target[7]
+    assert fit7.n_samples == 4 and fit7.n_used == 0 and fit7.loto_err_px is None and fit7.bad
+    assert model.n_used == 160 and model.summary()["n_targets"] == 9
+
+
+def test_too_few_good_targets_raises():
+    rng = random.Random(14)
+    samples = [s for s in _samples(rng, noise=0.003) if s.target_index < 5 or s.t_ms % 1000 < 100]
+    with pytest.raises(CalibrationError, match="only 5 targets have enough"):
+        GazeModel.fit(samples, min_targets=6)
+
+
+# --- usable frames ------------------------------------------------------------------------
+
+
+def test_usable_rejects_blink_edges(synth):
+    c = CalibrationCollector(settle_ms=0)
+    for i, t in enumerate(grid_targets(1280, 720)):
+        for k in range(6):
+            c.add(100 * i + k, i, t.x_px, t.y_px,
+                  _features(synth, u=0.65 - 0.15 * (i % 3) + 0.001 * k, v=-0.03 + 0.03 * (i // 3)))
+    model = GazeModel.fit(c)
+    assert model.usable(_features(synth, openness=0.3))
+    assert model.usable(_features(synth, openness=0.3 * 0.85))
+    assert not model.usable(_features(synth, openness=0.3 * 0.7))  # valid, but half closed
+    assert not model.usable(_features(synth, openness=0.05))  # a blink: not valid
+
+
+# --- drift correction ----------------------------------------------------------------------
+
+
+def test_recentred_with_one_point_recovers_an_offset():
+    rng = random.Random(15)
+    model = GazeModel.fit(_samples(rng, noise=0.002))
+    inputs = _inputs(*_eyes_for(500, 300))
+    px, py = model.predict_vector(inputs)
+    # The person looked 37 px right of and 21 px above where the model now says.
+    again = model.recentred([(px, py, px + 37.0, py - 21.0)])
+    assert again.predict_vector(inputs) == pytest.approx((px + 37.0, py - 21.0))
+    other = _inputs(*_eyes_for(900, 600))
+    ox, oy = model.predict_vector(other)
+    assert again.predict_vector(other) == pytest.approx((ox + 37.0, oy - 21.0))
+    assert again.correction == pytest.approx((37.0, 1.0, -21.0, 1.0))
+    assert model.correction == (0.0, 1.0, 0.0, 1.0)  # the original is unchanged
+
+
+def test_recentred_with_spread_points_fits_offset_and_scale():
+    rng = random.Random(16)
+    model = GazeModel.fit(_samples(rng, noise=0.002))
+    points, wanted = [], []
+    for x, y in ((200, 150), (1080, 150), (640, 360), (200, 570), (1080, 570)):
+        px, py = model.predict_vector(_inputs(*_eyes_for(x, y)))
+        points.append((px, py, 12.0 + 1.1 * px, -30.0 + 0.95 * py))
+    again = model.recentred(points)
+    assert again.correction == pytest.approx((12.0, 1.1, -30.0, 0.95))
+    # Composes with an existing correction.
+    twice = again.recentred([(100.0, 100.0, 110.0, 95.0)])
+    x0, y0 = model.predict_vector(_inputs(*_eyes_for(640, 360)))
+    assert twice.predict_vector(_inputs(*_eyes_for(640, 360))) == pytest.approx(
+        (12.0 + 1.1 * x0 + 10.0, -30.0 + 0.95 * y0 - 5.0))
+    # Scales are clamped; points bunched on one axis give that axis an offset only.
+    wild = model.recentred([(0, 0, 0, 0), (100, 0, 500, 0), (200, 0, 1000, 0)])
+    assert wild.correction[1] == C.DRIFT_SCALE_LIMITS[1] and wild.correction[3] == 1.0
+
+
+def test_recentred_rejects_bad_points():
+    rng = random.Random(17)
+    model = GazeModel.fit(_samples(rng, noise=0.002))
+    with pytest.raises(InputError, match="at least one"):
+        model.recentred([])
+    with pytest.raises(InputError, match="points\\[0\\]"):
+        model.recentred([(1, 2, 3)])
+    with pytest.raises(InputError, match="finite"):
+        model.recentred([(1, 2, 3, float("nan"))])
+
+
+# --- records -------------------------------------------------------------------------------
+
+
+def test_model_round_trip_predicts_the_same():
+    rng = random.Random(5)
+    model = GazeModel.fit(_samples(rng, noise=0.002)).recentred([(10, 10, 20, 15)])
+    d = model.to_dict()
+    assert d["model"] == "poly2-ridge" and d["version"] == 2
+    assert d["terms_x"] == list(TERMS_X) and d["terms_y"] == list(TERMS_Y)
+    assert d["inputs"] == list(VECTOR_NAMES)
+    again = GazeModel.from_dict(d)
+    assert again == model
+    inputs = _inputs(*_eyes_for(300, 500), hx=3.0, yaw=-1.0)
+    assert again.predict_vector(inputs) == model.predict_vector(inputs)
 
 
 def test_from_dict_rejects_bad_models():
     rng = random.Random(8)
     d = GazeModel.fit(_samples(rng, noise=0.002)).to_dict()
-    for key, value, message in (("model", "nn", "poly2-ridge"), ("coef_x", [1.0], "coef_x"),
-                                ("input_scale", [0.0, 1, 1, 1], "input_scale")):
+    for key, value, message in (("model", "nn", "poly2-ridge"), ("version", 1, "version 2"),
+                                ("coef_x", [1.0], "coef_x"), ("inputs", ["u", "v", "yaw_deg", "pitch_deg"],
+                                                              "calibrate again"),
+                                ("input_scale", [0.0] + [1.0] * 7, "input_scale"),
+                                ("terms_y", ["1", "w"], "bad regression term"),
+                                ("correction", {"x_offset_px": 0}, "correction")):
         bad = dict(d, **{key: value})
         with pytest.raises(InputError, match=message):
             GazeModel.from_dict(bad)
     with pytest.raises(InputError, match="missing"):
         GazeModel.from_dict({})
+
+
+def test_target_fit_reads_older_summaries():
+    old = {"target_index": 3, "x_px": 1.0, "y_px": 2.0, "n_samples": 40, "mean_err_px": 5.0}
+    t = TargetFit.from_dict(old)
+    assert (t.n_used, t.loto_err_px, t.bad) == (40, None, False)
+    assert TargetFit.from_dict(t.to_dict()) == t

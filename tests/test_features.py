@@ -6,6 +6,7 @@ import random
 import pytest
 
 from gazeheat.errors import InputError
+from gazeheat import constants as C
 from gazeheat.features import (
     VECTOR_NAMES,
     EyeFeatures,
@@ -14,6 +15,8 @@ from gazeheat.features import (
     extract_features,
     head_pose,
     irises_inside_eyes,
+    px_per_deg,
+    viewing_distance_cm,
 )
 
 IDENTITY = [1.0, 0, 0, 0, 0, 1.0, 0, 0, 0, 0, 1.0, 0, 0, 0, -50.0, 1.0]
@@ -38,6 +41,45 @@ def test_golden_landmarks(load_json, name):
     assert f.reason == exp["reason"]
     inside = irises_inside_eyes(case["landmarks"], case["image_w_px"], case["image_h_px"])
     assert inside is case["expected_irises_inside"]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_golden_mediapipe_frames(load_json, index):
+    # Real FaceLandmarker output; expected values from numpy/scipy (see the file's "about").
+    case = load_json("landmarks_mediapipe.json")["cases"][index]
+    f = extract_features(case["landmarks"], case["matrix"], case["image_w_px"], case["image_h_px"])
+    exp = case["expected"]
+    for eye in ("right", "left"):
+        got = getattr(f, eye).to_dict()
+        assert set(got) == set(exp[eye])
+        for key, value in exp[eye].items():
+            assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-12), (case["name"], eye, key)
+    for key, value in exp["head"].items():
+        # MediaPipe's float32 rotation is orthonormal to ~1e-7 only, and scipy makes it
+        # exactly so before taking angles: agreement to 1e-4 deg is all there is.
+        assert getattr(f.head, key) == pytest.approx(value, abs=1e-4), key
+    for key in ("iris_diameter_px", "eye_distance_px", "head_x_mm", "head_y_mm"):
+        assert getattr(f, key) == pytest.approx(exp[key], rel=1e-9, abs=1e-12), key
+    assert viewing_distance_cm(f, case["image_w_px"], 60.0) == pytest.approx(
+        exp["viewing_distance_cm_hfov60"], rel=1e-9)
+    assert (f.valid, f.reason) == (exp["valid"], exp["reason"])
+
+
+def test_golden_mediapipe_frames_make_sense(load_json):
+    cases = {c["name"]: c for c in load_json("landmarks_mediapipe.json")["cases"]}
+
+    def feats(name):
+        c = cases[name]
+        return extract_features(c["landmarks"], c["matrix"], c["image_w_px"], c["image_h_px"])
+
+    top_left, bottom_right = feats("top_left_target"), feats("bottom_right_target")
+    # Plain (un-mirrored) camera: looking to the screen's left moves the irises to the
+    # image's right (larger u); looking down lowers the upper lid (larger upper_lid).
+    assert top_left.vector()[0] > bottom_right.vector()[0]
+    assert top_left.vector()[2] < bottom_right.vector()[2] < 0
+    assert feats("blink").reason == "blink"
+    # A blink edge passes the absolute threshold: GazeModel.usable catches it.
+    assert feats("blink_edge").valid and feats("blink_edge").openness < 0.8 * top_left.openness
 
 
 # --- geometry --------------------------------------------------------------------
@@ -84,7 +126,8 @@ def test_uv_invariant_under_similarity_transforms(synth, seed):
     assert f.left.u == pytest.approx(lu, abs=1e-9)
     assert f.left.v == pytest.approx(lv, abs=1e-9)
     assert f.right.openness == pytest.approx(openness, abs=1e-9)
-    assert f.vector()[:2] == pytest.approx(((u + lu) / 2, (v + lv) / 2), abs=1e-9)
+    assert f.right.upper_lid == pytest.approx(-openness / 2, abs=1e-9)
+    assert f.vector()[:4] == pytest.approx(((u + lu) / 2, (v + lv) / 2, -openness / 2, openness), abs=1e-9)
     assert irises_inside_eyes(flat, *image)
 
 
@@ -191,14 +234,46 @@ def _angle_diff(a, b):
 
 
 def test_features_round_trip_and_vector(synth):
-    f = extract_features(synth.landmarks(u=0.4, v=0.02, left_uv=(0.6, 0.04)),
+    f = extract_features(synth.landmarks(u=0.4, v=0.02, left_uv=(0.6, 0.04), centre_px=(380.0, 200.0)),
                          synth.matrix(10, -5, 2), 640, 480)
     assert Features.from_dict(f.to_dict()) == f
-    assert len(f.vector()) == len(VECTOR_NAMES)
-    u, v, yaw, pitch = f.vector()
-    assert (u, v) == pytest.approx((0.5, 0.03), abs=1e-9)
-    assert (yaw, pitch) == pytest.approx((10, -5), abs=1e-9)
+    assert len(f.vector()) == len(VECTOR_NAMES) == 8
+    values = dict(zip(VECTOR_NAMES, f.vector()))
+    assert (values["u"], values["v"]) == pytest.approx((0.5, 0.03), abs=1e-9)
+    assert (values["upper_lid"], values["openness"]) == pytest.approx((-0.15, 0.3), abs=1e-9)
+    assert (values["yaw_deg"], values["pitch_deg"]) == pytest.approx((10, -5), abs=1e-9)
+    # Corner midpoints 100 px apart (see conftest): 0.6 mm per px at the face.
+    assert f.eye_distance_px == pytest.approx(100.0, abs=1e-9)
+    assert (values["head_x_mm"], values["head_y_mm"]) == pytest.approx((60 * 0.6, -40 * 0.6), abs=1e-9)
     assert f.openness == pytest.approx(0.3, abs=1e-9)
+
+
+def test_head_position_follows_the_face_not_its_size(synth):
+    near = extract_features(synth.landmarks(scale=2.0, centre_px=(420.0, 240.0)), IDENTITY, 640, 480)
+    far = extract_features(synth.landmarks(scale=1.0, centre_px=(370.0, 240.0)), IDENTITY, 640, 480)
+    # 100 image px at twice the size and 50 px at the normal size are the same 60 mm.
+    assert near.head_x_mm == pytest.approx(far.head_x_mm, abs=1e-9) == pytest.approx(30.0)
+    assert near.eye_distance_px == pytest.approx(2 * far.eye_distance_px)
+
+
+def test_viewing_distance_and_px_per_deg(synth):
+    f = extract_features(synth.landmarks(), IDENTITY, 640, 480)  # iris 16 px wide
+    focal = 320.0 / math.tan(math.radians(30.0))
+    assert viewing_distance_cm(f, 640) == pytest.approx(focal * 1.17 / 16.0)
+    assert viewing_distance_cm(f, 640, hfov_deg=90.0) == pytest.approx(320.0 * 1.17 / 16.0)
+    assert C.CAMERA_HFOV_DEG == 60.0 and C.IRIS_DIAMETER_MM == 11.7
+    assert px_per_deg(60.0) == pytest.approx(C.DEFAULT_PX_PER_DEG, rel=1e-6)
+    assert px_per_deg(50.0, px_per_cm=40.0) == pytest.approx(50 * 40 * math.tan(math.radians(1)))
+    for bad in (0, 180, -5, float("nan")):
+        with pytest.raises(InputError, match="hfov_deg"):
+            viewing_distance_cm(f, 640, bad)
+    with pytest.raises(InputError, match="image_w_px"):
+        viewing_distance_cm(f, 0)
+    with pytest.raises(InputError, match="distance_cm"):
+        px_per_deg(0)
+    closed = extract_features([0.5] * 1434, IDENTITY, 640, 480)  # collapsed irises: diameter 0
+    with pytest.raises(InputError, match="iris_diameter_px"):
+        viewing_distance_cm(closed, 640)
 
 
 def test_from_dict_rejects_bad_records():

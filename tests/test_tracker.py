@@ -114,7 +114,8 @@ def test_states_before_calibration(synth):
     assert tracker.process_frame(33, *face.frame(10, 10, openness=0.02))["state"] == "blink"
     assert tracker.process_no_face(66, "no_face")["state"] == "no_face"
     assert tracker.n_samples == 0  # nothing is recorded before calibration
-    assert set(STATES) == {"calibrating", "validating", "tracking", "uncalibrated", "blink", "invalid"}
+    assert set(STATES) == {"calibrating", "validating", "recentring", "tracking", "uncalibrated", "blink",
+                           "invalid"}
 
 
 def test_calibration_errors(synth):
@@ -150,7 +151,9 @@ def test_viewport_and_targets():
     tracker = GazeTracker(1000, 500)
     assert tracker.calibration_targets()[0] == {"index": 0, "x_px": 100.0, "y_px": 50.0}
     tracker.set_viewport(2000, 1000)
-    assert tracker.calibration_targets(rows=1, cols=1) == [{"index": 0, "x_px": 1000.0, "y_px": 500.0}]
+    assert len(tracker.calibration_targets("16")) == 16
+    tracker.configure({"calibration_points": "13"})
+    assert len(tracker.calibration_targets()) == 13
     with pytest.raises(InputError):
         tracker.set_viewport(0, 10)
     with pytest.raises(InputError):
@@ -209,3 +212,21 @@ def test_validation_on_unseen_targets(calibrated):
 def test_validation_needs_a_model(synth):
     with pytest.raises(CalibrationError):
         GazeTracker(W, H).start_validation()
+
+
+def test_recentre_corrects_a_drift(calibrated):
+    tracker, face, t, _, _ = calibrated
+    target = tracker.start_recentre()[0]
+    assert (target["x_px"], target["y_px"]) == (W / 2, H / 2)
+    # The person now looks 80 px right of where the model thinks (a drift).
+    for k in range(45):
+        reply = tracker.process_frame(t, *face.frame(target["x_px"] - 80, target["y_px"]), 0,
+                                      target["x_px"], target["y_px"])
+        assert reply["state"] == "recentring"
+        t += FRAME_MS
+    result = tracker.finish_recentre()
+    assert 60 < result["shift_px"] < 100 and result["n_samples"] > 20
+    xs = [tracker.process_frame(t + 33.3 * k, *face.frame(W / 2 - 80, H / 2))["raw_x"] for k in range(10)]
+    assert abs(sum(xs) / len(xs) - W / 2) < 25, "after re-centring the gaze lands on the target"
+    with pytest.raises(CalibrationError):
+        tracker.finish_recentre()

@@ -38,3 +38,13 @@ def test_grades_and_empty_input():
     assert [grade(d) for d in (0.5, 1.5, 3.0, 4.2)] == ["excellent", "good", "fair", "poor"]
     with pytest.raises(CalibrationError):
         validate_gaze([(0, 10.0, 10.0, [(0.0, None, None)])])
+
+
+def test_validation_targets_are_never_calibration_targets():
+    from gazeheat.calibration import calibration_pattern
+    from gazeheat.validation import validation_targets
+
+    unseen = validation_targets(1280, 720)
+    for name in ("9", "13", "16"):
+        for t in calibration_pattern(name, 1280, 720):
+            assert all(abs(t.x_px - v.x_px) + abs(t.y_px - v.y_px) > 40 for v in unseen), (name, t)

@@ -97,7 +97,7 @@ def test_full_flow(worker, synth):
     assert _ok(worker.clear_recording()) is None
     assert _ok(worker.session(None))["samples"] == []
     assert _ok(worker.set_viewport(800, 600)) is None
-    assert len(_ok(worker.calibration_targets(2, 2))) == 4
+    assert len(_ok(worker.calibration_targets("16"))) == 16
 
 
 def test_errors_become_replies(worker, synth):

@@ -15,7 +15,14 @@ prints:
 * with the recording's ``truth.csv`` (synthetic recordings): the error of the raw
   per-frame predictions against the true gaze during free viewing, on frames where
   the true gaze is steady (no blink, speed under 30 deg/s);
+* the same validation when the frames ``GazeModel.usable`` rejects (blink edges) are
+  skipped too, as a caller that uses it would;
 * timings on this interpreter: feature extraction + prediction per frame, and one fit.
+
+``--truth-head`` (synthetic recordings only) replaces FaceLandmarker's yaw and pitch with
+the generator's true head rotation from ``truth.csv``. The generator draws head turns as
+a flat 2D warp, which the landmarks cannot show, so this is an oracle: it measures what
+the model would reach if the head's rotation were visible, not what it reaches.
 
 Usage (from the repository root, with the project's .venv for nothing but speed; the
 script needs only the standard library)::
@@ -23,6 +30,7 @@ script needs only the standard library)::
     python tools/model_lab.py /tmp/rec1_landmarks.json /tmp/rec2_landmarks.json
     python tools/model_lab.py DUMP.json --per-target --pkg /tmp/baseline/py   # another gazeheat
     python tools/model_lab.py DUMP.json --json results.json
+    python tools/model_lab.py DUMP.json --truth-head   # oracle, see above
 
 ``--pkg`` puts another checkout's ``py`` directory first on ``sys.path``, to compare the
 current model with an older one (e.g. ``git archive HEAD py/gazeheat | tar -x -C DIR``).
@@ -33,6 +41,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import csv
+import dataclasses
 import json
 import math
 import sys
@@ -50,8 +59,8 @@ TRUTH_GUARD_MS = 100.0
 def _import_gazeheat(pkg: str | None):
     sys.path.insert(0, str(Path(pkg).resolve()) if pkg else str(_ROOT / "py"))
     import gazeheat  # noqa: F401  (imported for its side effect on sys.modules)
-    from gazeheat import replay, recording, calibration, features
-    return replay, recording, calibration, features
+    from gazeheat import replay, recording, calibration, features, validation
+    return replay, recording, calibration, features, validation
 
 
 def load_dump(path: Path, recording_dir: Path | None = None) -> tuple[dict, Path]:
@@ -74,7 +83,7 @@ def read_truth(recording_dir: Path) -> list | None:
     return rows
 
 
-def build_replay(mods, dump: dict, recording_dir: Path):
+def build_replay(mods, dump: dict, recording_dir: Path, truth_head: bool = False):
     replay_mod, recording_mod = mods[0], mods[1]
     rec = recording_mod.load_recording((recording_dir / "recording.json").read_bytes())
     rp = replay_mod.Replay(rec)
@@ -86,7 +95,29 @@ def build_replay(mods, dump: dict, recording_dir: Path):
             rp.add_no_face(fr["t_ms"], fr.get("reason", "noface"))
     n_faces = sum(1 for fr in dump["frames"] if "landmarks" in fr)
     extract_ms = 1000.0 * (time.perf_counter() - t0) / max(1, n_faces)
+    if truth_head:
+        _use_truth_head(rp, recording_dir)
     return rec, rp, extract_ms
+
+
+def _use_truth_head(rp, recording_dir: Path) -> None:
+    """Swap every frame's yaw/pitch for the generator's (see the module docstring).
+    The generator's yaw > 0 turns the face to screen +x and pitch > 0 up; MediaPipe's
+    yaw > 0 turns it to image +x (screen -x, plain camera) and pitch > 0 down."""
+    rows = []
+    with open(recording_dir / "truth.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            rows.append((float(row["t_ms"]), float(row["head_yaw_deg"]), float(row["head_pitch_deg"])))
+    times = [r[0] for r in rows]
+    frames = []
+    for t, features, reason in rp._frames:
+        if features is not None:
+            k = bisect.bisect_left(times, t)
+            k = min((j for j in (k - 1, k) if 0 <= j < len(times)), key=lambda j: abs(times[j] - t))
+            head = dataclasses.replace(features.head, yaw_deg=-rows[k][1], pitch_deg=-rows[k][2])
+            features = dataclasses.replace(features, head=head)
+        frames.append((t, features, reason))
+    rp._frames = frames
 
 
 def loto(mods, rp) -> dict:
@@ -153,9 +184,10 @@ def truth_error(session: dict, truth: list, rec, px_per_deg: float) -> dict | No
             "p90_deg": errs[int(0.9 * (len(errs) - 1))]}
 
 
-def evaluate(mods, dump_path: Path, recording_dir: Path | None = None, do_loto: bool = True) -> dict:
+def evaluate(mods, dump_path: Path, recording_dir: Path | None = None, do_loto: bool = True,
+             truth_head: bool = False) -> dict:
     dump, recording_dir = load_dump(dump_path, recording_dir)
-    rec, rp, extract_ms = build_replay(mods, dump, recording_dir)
+    rec, rp, extract_ms = build_replay(mods, dump, recording_dir, truth_head)
     calibration = mods[2]
     collector = rp._collector()
     t0 = time.perf_counter()
@@ -168,12 +200,25 @@ def evaluate(mods, dump_path: Path, recording_dir: Path | None = None, do_loto: 
     predict_ms = 1000.0 * (time.perf_counter() - t0) / max(1, len(frames))
     session = rp.finish()
     session["_raw"] = [(t, None if f is None or not f.valid else model.predict(f)) for t, f, _ in rp._frames]
+    # What the validation would be if the caller also skipped the frames the model
+    # calls unusable (blink edges; GazeModel.usable), where the model provides that.
+    usable_validation = None
+    if hasattr(model, "usable"):
+        raw = [(t, model.predict(f) if f is not None and model.usable(f) else None) for t, f, _ in rp._frames]
+        per_target = []
+        for index, target in rec.of_phase("validation"):
+            settled = target.start_ms + 400.0
+            points = [(t, p[0], p[1]) for t, p in raw if p is not None and settled <= t < target.end_ms]
+            per_target.append((index, target.x, target.y, points))
+        usable_validation = mods[4].validate_gaze(per_target, session["validation"]["px_per_deg"]).to_dict()
+        session["_raw_usable"] = raw
     result = {
         "dump": str(dump_path),
         "recording": str(recording_dir),
         "frames": len(dump["frames"]),
         "no_face": sum(1 for fr in dump["frames"] if "landmarks" not in fr),
         "validation": session["validation"],
+        "validation_usable": usable_validation,
         "calibration_summary": session["calibration_summary"],
         "timing": {"extract_ms_per_frame": extract_ms, "predict_ms_per_frame": predict_ms, "fit_ms": fit_ms},
         "truth": truth_error(session, read_truth(recording_dir), rec, session["validation"]["px_per_deg"]),
@@ -189,6 +234,10 @@ def report(result: dict, per_target: bool) -> None:
     print(f"== {result['dump']}  ({result['frames']} frames, {result['no_face']} without face)")
     print(f"validation: accuracy {v['accuracy_deg']:.2f} deg ({v['accuracy_px']:.1f} px), "
           f"precision {v['precision_deg']:.2f} deg ({v['precision_px']:.1f} px), grade {v['grade']}")
+    vu = result.get("validation_usable")
+    if vu:
+        print(f"  (skipping frames GazeModel.usable rejects: accuracy {vu['accuracy_deg']:.2f} deg "
+              f"({vu['accuracy_px']:.1f} px), precision {vu['precision_deg']:.2f} deg)")
     if per_target:
         for t in v["targets"]:
             print(f"  target {t['target_index']:2d} ({t['x_px']:6.1f}, {t['y_px']:6.1f}): "
@@ -221,16 +270,19 @@ def main(argv=None) -> int:
     parser.add_argument("--per-target", action="store_true", help="print every validation target")
     parser.add_argument("--no-loto", action="store_true", help="skip leave-one-target-out")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    parser.add_argument("--truth-head", action="store_true",
+                        help="oracle: the generator's true head yaw/pitch instead of MediaPipe's")
     args = parser.parse_args(argv)
     mods = _import_gazeheat(args.pkg)
     results = []
     for path in args.dumps:
-        result = evaluate(mods, path, args.recording, not args.no_loto)
+        result = evaluate(mods, path, args.recording, not args.no_loto, args.truth_head)
         report(result, args.per_target)
         results.append(result)
     if len(results) > 1:
         accs = [r["validation"]["accuracy_deg"] for r in results]
-        print(f"mean validation accuracy over {len(results)} recordings: {math.fsum(accs) / len(accs):.2f} deg")
+        mean = math.fsum(accs) / len(accs)
+        print(f"mean validation accuracy over {len(results)} recordings: {mean:.2f} deg")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

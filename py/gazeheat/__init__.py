@@ -16,6 +16,7 @@ from .calibration import (  # noqa: E402
     CalibrationCollector,
     GazeModel,
     Target,
+    calibration_pattern,
     grid_targets,
     ridge_solve,
 )
@@ -26,7 +27,15 @@ from .errors import (  # noqa: E402
     InputError,
     error_to_dict,
 )
-from .features import EyeFeatures, Features, HeadPose, extract_features, irises_inside_eyes  # noqa: E402
+from .features import (  # noqa: E402
+    EyeFeatures,
+    Features,
+    HeadPose,
+    extract_features,
+    irises_inside_eyes,
+    px_per_deg,
+    viewing_distance_cm,
+)
 from .filters import KalmanFilter, OneEuroFilter, filter_series  # noqa: E402
 from .fixations import DEFAULT_PX_PER_DEG, Fixation, detect_fixations, idt, ivt  # noqa: E402
 from .colormaps import COLORMAPS  # noqa: E402
@@ -71,9 +80,12 @@ __all__ = [
     "Features",
     "extract_features",
     "irises_inside_eyes",
+    "viewing_distance_cm",
+    "px_per_deg",
     "Target",
     "CalibrationCollector",
     "GazeModel",
+    "calibration_pattern",
     "grid_targets",
     "ridge_solve",
     "OneEuroFilter",

@@ -49,6 +49,8 @@ __all__ = [
     "validation_start",
     "validation_finish",
     "validation_cancel",
+    "recentre_start",
+    "recentre_finish",
     "heatmap",
     "session",
     "clear_recording",
@@ -107,13 +109,14 @@ def no_face(t_ms, reason="no_face") -> dict:
     return _call(lambda: _get().process_no_face(_plain(t_ms), "no_face" if reason is None else reason))
 
 
-def calibration_targets(rows=3, cols=3) -> dict:
+def calibration_targets(pattern=None) -> dict:
     """Result: ``[{"index", "x_px", "y_px"}, ...]`` for the current viewport."""
-    return _call(lambda: _get().calibration_targets(_plain(rows), _plain(cols)))
+    return _call(lambda: _get().calibration_targets(_plain(pattern)))
 
 
 def calibration_start() -> dict:
-    """Start calibrating; result: the default 3x3 targets (as ``calibration_targets``)."""
+    """Start calibrating; result: the targets of the chosen pattern (as
+    ``calibration_targets``)."""
 
     def run():
         tracker = _get()
@@ -146,6 +149,16 @@ def validation_finish() -> dict:
 def validation_cancel() -> dict:
     """Stop validating without a result; result None."""
     return _call(lambda: _get().cancel_validation())
+
+
+def recentre_start() -> dict:
+    """Start a drift correction; result: its one target (as ``validation_start``)."""
+    return _call(lambda: _get().start_recentre())
+
+
+def recentre_finish() -> dict:
+    """Apply the drift correction; result ``{"shift_px", "n_samples"}``."""
+    return _call(lambda: _get().finish_recentre())
 
 
 def heatmap(width_px=None, height_px=None) -> dict:

@@ -1,19 +1,57 @@
 """Calibration: targets, sample collection and the feature-to-screen gaze model.
 
-The page shows targets (``grid_targets``); while the person looks at target ``i``
-every frame's ``Features`` goes to a ``CalibrationCollector``; ``GazeModel.fit`` then
-maps ``Features.vector() = (u, v, yaw_deg, pitch_deg)`` to screen px with a
-second-order polynomial fitted by ridge regression (``ridge_solve``).
+The page shows targets (``calibration_pattern`` / ``grid_targets``); while the person
+looks at target ``i`` every frame's ``Features`` goes to a ``CalibrationCollector``;
+``GazeModel.fit`` then maps ``Features.vector()`` (named by
+``features.VECTOR_NAMES``) to viewport CSS px.
+
+The model, per screen axis::
+
+    x_px = sum_t coef_x[t] * term_t(z) + sum_i prior_x[i] * (input_i - input_mean[i])
+
+* ``z_i = (input_i - input_mean[i]) / input_scale[i]``: standardised inputs (centred
+  before squaring, so the quadratic terms are not collinear with the linear ones).
+* ``term_t``: polynomial terms of the eye features, ``TERMS_X`` for x (the iris's
+  horizontal position and its square: the eyeball turns, so equal steps on the screen
+  are unequal steps of the iris) and ``TERMS_Y`` for y (the iris's vertical position,
+  the upper lid and the openness: FaceLandmarker follows the iris's vertical motion
+  only partly, the lid much better). Each axis gets only its own few terms: with 9
+  targets every extra term is fitted mostly to the noise of the targets' means.
+* ``prior``: head terms with coefficients from geometry, not fitted: moving the head
+  by 1 mm moves the gaze point on the screen by 1 mm (``HEAD_POSITION_PRIOR_PX_PER_MM``);
+  turning it by 1 degree moves the gaze point by about one degree of visual angle
+  (``HEAD_ROTATION_PRIOR_PX_PER_DEG``), because the eye features only see the
+  eye-in-head angle. During calibration the head hardly moves,
+  so a fitted head coefficient would be fitted to noise; fixed ones still undo most
+  of a later head movement. The sign of the x terms follows the camera image: a
+  mirrored image (iris moving right in the image as the gaze moves right) flips them.
+* Coefficients by ridge regression (intercept not penalised), every target weighing
+  the same however many samples it kept; the ridge strength per axis is chosen from
+  ``CALIBRATION_LAMBDAS`` by leave-one-target-out cross-validation (LOTO): refit
+  without each target, predict that target's mean gaze, keep the strength with the
+  smallest RMS miss (ties go to the stronger one).
+
+Before fitting, each target's samples are cleaned: frames with lids part-way through a
+blink (openness below ``CALIBRATION_OPENNESS_FRACTION`` of the target's median) and
+robust outliers (``CALIBRATION_OUTLIER_MADS``) are dropped. A target is **bad** when it
+keeps too few samples or when the model fitted without it misses it by far more than
+it misses the others (``BAD_TARGET_LOTO_SDS``, ``BAD_TARGET_MIN_LOTO_PX``): bad
+targets are listed in ``summary()["bad_targets"]`` (so the page can show them again)
+and left out of the final fit while enough targets remain.
+
+``GazeModel.recentred`` adds a drift correction (offset, or offset and scale) from a
+few (predicted, target) pairs, without a new calibration.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
-from operator import mul
 
 from . import _check
 from . import constants as C
+from ._linalg import cross, dot, gauss_solve, gram
 from .errors import CalibrationError, InputError
 from .features import VECTOR_NAMES, Features
 
@@ -23,22 +61,40 @@ __all__ = [
     "CalibrationCollector",
     "TargetFit",
     "GazeModel",
-    "TERM_NAMES",
+    "TERMS_X",
+    "TERMS_Y",
+    "CALIBRATION_PATTERNS",
+    "calibration_pattern",
     "grid_targets",
     "ridge_solve",
 ]
 
-#: Regression terms of ``GazeModel`` in order; ``zu`` etc. are the standardised
-#: inputs (see ``GazeModel``).
-TERM_NAMES = ("1", "zu", "zv", "zu^2", "zv^2", "zu*zv", "zyaw", "zpitch")
+#: Regression terms for screen x and y, in order: ``"1"`` (intercept) or products of
+#: standardised inputs named by ``VECTOR_NAMES`` (``"u^2"``, ``"u*v"``).
+TERMS_X = ("1", "u", "u^2")
+TERMS_Y = ("1", "v", "upper_lid", "openness")
 
-# Smallest scale used to standardise each input of VECTOR_NAMES (u and v in eye
-# widths, yaw and pitch in degrees). An input that did not move during calibration
-# (a perfectly still head, a constant matrix) has zero spread; and one that barely
-# moved has a coefficient fitted mostly to noise. Flooring the scale avoids the
-# division by zero and leaves such a term with a small standardised spread, so the
-# ridge penalty shrinks its poorly determined coefficient harder.
-_SCALE_FLOOR = (0.005, 0.005, 2.0, 2.0)
+#: Names accepted by ``calibration_pattern``.
+CALIBRATION_PATTERNS = ("9", "13", "16")
+
+_MODEL = "poly2-ridge"
+_MODEL_VERSION = 2
+
+_I = {name: i for i, name in enumerate(VECTOR_NAMES)}
+
+# Smallest scale used to standardise each input (eye features in eye widths, head
+# position in mm, angles in degrees). An input that did not move during calibration
+# has zero spread and one that barely moved has a coefficient fitted mostly to noise:
+# flooring the scale avoids the division by zero and leaves such a term with a small
+# standardised spread, so the ridge penalty shrinks its coefficient harder.
+_SCALE_FLOOR = {"u": 0.005, "v": 0.005, "upper_lid": 0.005, "openness": 0.005,
+                "head_x_mm": 1.0, "head_y_mm": 1.0, "yaw_deg": 2.0, "pitch_deg": 2.0}
+
+# Inputs whose per-target outliers are dropped (the eye features the terms use).
+_OUTLIER_INPUTS = ("u", "v", "upper_lid")
+
+# Consistency constant: 1.4826 * MAD estimates the standard deviation of Gaussian data.
+_MAD_TO_SD = 1.4826
 
 
 @dataclass(frozen=True)
@@ -75,13 +131,24 @@ class CalibrationSample:
 
 @dataclass(frozen=True)
 class TargetFit:
-    """Training error of a fitted model at one target (px)."""
+    """How the fitted model does at one calibration target (px).
+
+    ``n_samples``: samples collected; ``n_used``: left after cleaning (blinks,
+    outliers). ``mean_err_px``: mean distance of the model's predictions for the used
+    samples from the target (training error). ``loto_err_px``: distance of the mean
+    prediction of a model fitted *without* this target (leave-one-target-out), or
+    None when the target was not part of the cross-validation (too few samples).
+    ``bad``: the target is listed in ``bad_targets``.
+    """
 
     target_index: int
     x_px: float
     y_px: float
     n_samples: int
     mean_err_px: float
+    n_used: int = 0
+    loto_err_px: float | None = None
+    bad: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -89,19 +156,30 @@ class TargetFit:
             "x_px": self.x_px,
             "y_px": self.y_px,
             "n_samples": self.n_samples,
+            "n_used": self.n_used,
             "mean_err_px": self.mean_err_px,
+            "loto_err_px": self.loto_err_px,
+            "bad": self.bad,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> TargetFit:
-        """Raises InputError on missing or bad fields."""
+        """Raises InputError on missing or bad fields (``n_used``, ``loto_err_px`` and
+        ``bad`` may be missing: older summaries did not have them)."""
         _need(d, ("target_index", "x_px", "y_px", "n_samples", "mean_err_px"), "per_target")
+        loto = d.get("loto_err_px")
+        bad = d.get("bad", False)
+        if not isinstance(bad, bool):
+            raise InputError(f"per_target.bad must be a bool, got {bad!r}")
         return cls(
             target_index=_check.non_negative_int(d["target_index"], "per_target.target_index"),
             x_px=_check.finite(d["x_px"], "per_target.x_px"),
             y_px=_check.finite(d["y_px"], "per_target.y_px"),
             n_samples=_check.non_negative_int(d["n_samples"], "per_target.n_samples"),
             mean_err_px=_check.finite(d["mean_err_px"], "per_target.mean_err_px"),
+            n_used=_check.non_negative_int(d.get("n_used", d["n_samples"]), "per_target.n_used"),
+            loto_err_px=None if loto is None else _check.non_negative(loto, "per_target.loto_err_px"),
+            bad=bad,
         )
 
 
@@ -123,6 +201,37 @@ def grid_targets(width_px, height_px, rows=3, cols=3, margin=0.10) -> list:
     xs = _spread(cols, margin, w)
     ys = _spread(rows, margin, h)
     return [Target(x, y) for y in ys for x in xs]
+
+
+def calibration_pattern(name, width_px, height_px, margin=0.10) -> list:
+    """Calibration targets (``Target``, CSS px) of a named pattern.
+
+    * ``"9"``: the 3 x 3 grid of ``grid_targets`` (row-major from the top-left);
+    * ``"13"``: those 9, then the centres of the grid's four cells (row-major), which
+      sit half-way between the grid's points;
+    * ``"16"``: a 4 x 4 grid, row-major.
+
+    Outer targets sit at ``margin`` and ``1 - margin`` of each side. ``name`` may also
+    be the int 9, 13 or 16. Raises InputError on an unknown name or bad sizes/margin
+    (as ``grid_targets``).
+    """
+    key = str(name) if isinstance(name, (str, int)) and not isinstance(name, bool) else None
+    if key not in CALIBRATION_PATTERNS:
+        raise InputError(f"calibration pattern must be one of {', '.join(CALIBRATION_PATTERNS)}, "
+                         f"got {name!r}")
+    if key == "16":
+        return grid_targets(width_px, height_px, 4, 4, margin)
+    grid = grid_targets(width_px, height_px, 3, 3, margin)
+    if key == "9":
+        return grid
+    # Cell centres: the mean of each 2 x 2 block of neighbouring grid points.
+    inner = []
+    for r in range(2):
+        for c in range(2):
+            a, b, d, e = grid[3 * r + c], grid[3 * r + c + 1], grid[3 * r + c + 3], grid[3 * r + c + 4]
+            inner.append(Target(0.25 * (a.x_px + b.x_px + d.x_px + e.x_px),
+                                0.25 * (a.y_px + b.y_px + d.y_px + e.y_px)))
+    return grid + inner
 
 
 def ridge_solve(X, y, lam, intercept_col=0) -> list:
@@ -157,15 +266,12 @@ def ridge_solve(X, y, lam, intercept_col=0) -> list:
         raise InputError("X and y must contain only numbers") from None
     if not all(all(map(math.isfinite, c)) for c in cols) or not all(map(math.isfinite, yv)):
         raise InputError("X and y must contain only finite numbers")
-    # Normal equations; fsum keeps the dot products exact to ~1 ulp.
-    a = [[0.0] * p for _ in range(p)]
+    ones = (1.0,) * n
+    a = gram(cols, ones)
     for i in range(p):
-        for j in range(i, p):
-            a[i][j] = a[j][i] = math.fsum(map(mul, cols[i], cols[j]))
         if i != intercept_col:
             a[i][i] += lam
-    b = [math.fsum(map(mul, cols[i], yv)) for i in range(p)]
-    return _gauss_solve(a, b)
+    return gauss_solve(a, cross(cols, ones, yv))
 
 
 class CalibrationCollector:
@@ -174,6 +280,7 @@ class CalibrationCollector:
     A sample is kept only if its features are valid and it comes at least
     ``settle_ms`` after its target started. A target starts at the time given to
     ``start_target`` or else at the first sample seen for that target index.
+    (Blinks' edges and outliers are removed later, per target, by ``GazeModel.fit``.)
     """
 
     def __init__(self, settle_ms=C.CALIBRATION_SETTLE_MS):
@@ -219,135 +326,509 @@ class CalibrationCollector:
 
 @dataclass(frozen=True)
 class GazeModel:
-    """Fitted map from ``Features.vector()`` to viewport CSS px.
+    """Fitted map from ``Features.vector()`` to viewport CSS px (see the module
+    docstring for the formula).
 
-    Each input ``i`` of ``(u, v, yaw_deg, pitch_deg)`` is standardised,
-    ``z_i = (input_i - input_mean[i]) / input_scale[i]`` (scale = training std,
-    floored), and the terms ``TERM_NAMES = (1, zu, zv, zu^2, zv^2, zu*zv, zyaw,
-    zpitch)`` are combined with ``coef_x`` / ``coef_y``. Centring before squaring
-    keeps the quadratic terms from being collinear with the linear ones.
-
-    ``lam`` is the ridge strength per sample; ``rms_px`` the training RMS distance
-    between prediction and target; ``per_target`` the training error per target.
+    ``inputs``: the input names at fit time (``VECTOR_NAMES``). ``input_mean`` /
+    ``input_scale``: per input, the calibration mean and the (floored) standard
+    deviation. ``terms_x`` / ``terms_y`` and ``coef_x`` / ``coef_y``: the regression
+    terms and their coefficients (px). ``prior_x`` / ``prior_y``: per input, the fixed
+    head-term coefficients (px per input unit). ``lam_x`` / ``lam_y``: the ridge
+    strengths used. ``n_samples``: samples offered; ``n_used``: samples fitted.
+    ``rms_px``: training RMS distance between prediction and target over the used
+    samples. ``loto_px``: mean leave-one-target-out miss over the fitted targets (None
+    if it could not be computed). ``per_target``: ``TargetFit`` per target with
+    samples; ``bad_targets``: indices of bad targets. ``correction``: drift correction
+    ``(x_offset_px, x_scale, y_offset_px, y_scale)`` applied last:
+    ``x = x_offset_px + x_scale * x_model`` (identity after ``fit``).
     """
 
+    inputs: tuple
     input_mean: tuple
     input_scale: tuple
+    terms_x: tuple
+    terms_y: tuple
     coef_x: tuple
     coef_y: tuple
-    lam: float
+    prior_x: tuple
+    prior_y: tuple
+    lam_x: float
+    lam_y: float
     n_samples: int
+    n_used: int
     rms_px: float
+    loto_px: float | None
     per_target: tuple
+    bad_targets: tuple
+    correction: tuple = (0.0, 1.0, 0.0, 1.0)
+
+    def __post_init__(self):
+        # Terms as tuples of input indices, parsed once (predict runs every frame).
+        object.__setattr__(self, "_tx", tuple(_parse_term(t, self.inputs) for t in self.terms_x))
+        object.__setattr__(self, "_ty", tuple(_parse_term(t, self.inputs) for t in self.terms_y))
 
     @classmethod
-    def fit(cls, source, lam=C.RIDGE_LAMBDA, min_targets=C.MIN_CALIBRATION_TARGETS) -> GazeModel:
+    def fit(cls, source, lam=None, min_targets=C.MIN_CALIBRATION_TARGETS,
+            lambdas=C.CALIBRATION_LAMBDAS) -> GazeModel:
         """Fit to a ``CalibrationCollector`` or an iterable of ``CalibrationSample``.
 
+        ``lam``: a fixed ridge strength (>= 0) for both axes; None (default) chooses
+        one per axis from ``lambdas`` by leave-one-target-out cross-validation.
         Raises CalibrationError if fewer than ``min_targets`` distinct targets have
-        samples or the regression is singular; InputError on a bad ``lam``.
+        (enough clean) samples or the regression is singular; InputError on a bad
+        ``lam``/``lambdas``.
         """
         samples = list(source.samples if isinstance(source, CalibrationCollector) else source)
-        lam = _check.non_negative(lam, "lam")
-        n_targets = len({s.target_index for s in samples})
-        if n_targets < min_targets:
+        if lam is not None:
+            lambdas = (_check.non_negative(lam, "lam"),)
+        else:
+            lambdas = tuple(_check.non_negative(v, "lambdas[]") for v in lambdas)
+            if not lambdas:
+                raise InputError("lambdas must not be empty")
+        by_target: dict = {}
+        for s in samples:
+            if len(s.inputs) != len(VECTOR_NAMES):
+                raise InputError(f"calibration sample has {len(s.inputs)} inputs, expected "
+                                 f"{len(VECTOR_NAMES)} ({', '.join(VECTOR_NAMES)})")
+            by_target.setdefault(s.target_index, []).append(s)
+        if len(by_target) < min_targets:
             raise CalibrationError(
-                f"need samples at {min_targets} or more targets, got {n_targets} "
+                f"need samples at {min_targets} or more targets, got {len(by_target)} "
                 f"({len(samples)} samples); look at each target until it disappears"
             )
-        n = len(samples)
-        k = len(VECTOR_NAMES)
-        mean, scale = [], []
-        for i in range(k):
-            column = [s.inputs[i] for s in samples]
-            m = math.fsum(column) / n
-            sd = math.sqrt(math.fsum((c - m) ** 2 for c in column) / n)
-            mean.append(m)
-            scale.append(max(sd, _SCALE_FLOOR[i]))
-        design = [_terms(s.inputs, mean, scale) for s in samples]
-        # lam is per sample so the fit does not loosen as calibration gets longer.
-        coef_x = ridge_solve(design, [s.target_x_px for s in samples], lam * n)
-        coef_y = ridge_solve(design, [s.target_y_px for s in samples], lam * n)
-        model = cls(tuple(mean), tuple(scale), tuple(coef_x), tuple(coef_y), lam, n, 0.0, ())
-        return model._with_training_error(samples, design)
+        cleaned = {i: _clean(group) for i, group in sorted(by_target.items())}
+        need = max(C.MIN_TARGET_SAMPLES,
+                   C.MIN_TARGET_SAMPLES_FRACTION * _median([len(g) for g in cleaned.values()]))
+        usable = {i: g for i, g in cleaned.items() if len(g) >= need}
+        if len(usable) < min_targets:
+            raise CalibrationError(
+                f"only {len(usable)} targets have enough steady samples, need {min_targets}; "
+                "look at each target until it disappears"
+            )
+        fit = _fit(usable, lambdas)
+        first_loto = dict(fit.loto)
+        bad_loto = _outlying_targets(fit)
+        if bad_loto and len(usable) - len(bad_loto) >= min_targets:
+            fit = _fit({i: g for i, g in usable.items() if i not in bad_loto}, lambdas)
+        loto = {**first_loto, **fit.loto}
+        bad = tuple(sorted(set(cleaned) - set(usable) | set(bad_loto)))
+        model = cls(
+            inputs=VECTOR_NAMES, input_mean=fit.mean, input_scale=fit.scale,
+            terms_x=TERMS_X, terms_y=TERMS_Y, coef_x=fit.coef[0], coef_y=fit.coef[1],
+            prior_x=fit.prior[0], prior_y=fit.prior[1], lam_x=fit.lam[0], lam_y=fit.lam[1],
+            n_samples=len(samples), n_used=0, rms_px=0.0, loto_px=None, per_target=(),
+            bad_targets=bad,
+        )
+        return model._with_errors(by_target, cleaned, set(fit.loto), loto)
 
     def predict(self, features: Features) -> tuple:
-        """Gaze ``(x_px, y_px)`` for ``features`` (validity is the caller's concern)."""
+        """Gaze ``(x_px, y_px)`` for ``features`` (validity is the caller's concern: see
+        ``usable``)."""
         return self.predict_vector(features.vector())
 
+    def usable(self, features: Features) -> bool:
+        """True if ``features`` is valid and its eyes are open at least
+        ``PREDICT_MIN_OPENNESS_FRACTION`` as wide as on average during calibration.
+
+        Frames at the edges of a blink pass ``Features.valid`` (an absolute threshold
+        that must hold for every face) but their lids, and so the vertical gaze, are far
+        off; relative to the person's own calibration they stand out. Callers should
+        skip frames for which this is False as they skip invalid ones.
+        """
+        if not features.valid:
+            return False
+        i = _I["openness"]
+        return features.vector()[i] >= C.PREDICT_MIN_OPENNESS_FRACTION * self.input_mean[i]
+
     def predict_vector(self, inputs) -> tuple:
-        """Gaze ``(x_px, y_px)`` for a ``Features.vector()``-shaped tuple."""
-        t = _terms(inputs, self.input_mean, self.input_scale)
-        return sum(map(mul, t, self.coef_x)), sum(map(mul, t, self.coef_y))
+        """Gaze ``(x_px, y_px)`` for a ``Features.vector()``-shaped sequence.
+
+        The polynomial terms see each standardised input clamped to
+        +-``PREDICT_MAX_Z``: beyond a few calibration standard deviations a polynomial
+        only extrapolates noise (a half-closed lid would otherwise throw the gaze far
+        off the screen).
+        """
+        d = [a - m for a, m in zip(inputs, self.input_mean)]
+        lim = C.PREDICT_MAX_Z
+        z = [min(max(a / s, -lim), lim) for a, s in zip(d, self.input_scale)]
+        x = _combine(z, self._tx, self.coef_x) + dot(self.prior_x, d)
+        y = _combine(z, self._ty, self.coef_y) + dot(self.prior_y, d)
+        ax, sx, ay, sy = self.correction
+        return ax + sx * x, ay + sy * y
+
+    def predict_sample(self, sample: CalibrationSample) -> tuple:
+        """Gaze ``(x_px, y_px)`` for a stored calibration sample."""
+        return self.predict_vector(sample.inputs)
+
+    def recentred(self, points) -> GazeModel:
+        """A copy with a drift correction fitted to ``points``.
+
+        ``points``: one or more ``(pred_x_px, pred_y_px, target_x_px, target_y_px)``:
+        where *this* model puts the gaze (e.g. the mean over a second of looking) while
+        the person looked at a known target. Per axis the correction is an offset
+        (the mean miss); with 3 or more points spread over at least
+        ``DRIFT_MIN_SCALE_SPREAD_PX`` on that axis, an offset and a scale (least
+        squares, scale clamped to ``DRIFT_SCALE_LIMITS``). It composes with any
+        correction this model already has. Raises InputError on no points, a point
+        that is not 4 finite numbers.
+        """
+        pts = []
+        for k, p in enumerate(points):
+            if not isinstance(p, (list, tuple)) or len(p) != 4:
+                raise InputError(f"points[{k}] must be (pred_x_px, pred_y_px, target_x_px, "
+                                 f"target_y_px), got {p!r}")
+            pts.append(tuple(_check.finite(v, f"points[{k}][{j}]") for j, v in enumerate(p)))
+        if not pts:
+            raise InputError("recentred needs at least one (predicted, target) point")
+        ax, sx = _axis_correction([p[0] for p in pts], [p[2] for p in pts])
+        ay, sy = _axis_correction([p[1] for p in pts], [p[3] for p in pts])
+        x0, sx0, y0, sy0 = self.correction
+        return dataclasses.replace(self, correction=(ax + sx * x0, sx * sx0, ay + sy * y0, sy * sy0))
 
     def summary(self) -> dict:
-        """``{"n_targets", "n_samples", "rms_px", "per_target": [TargetFit dicts]}``."""
+        """``{"n_targets", "n_samples", "n_used", "rms_px", "loto_px", "lam_x", "lam_y",
+        "bad_targets": [indices], "per_target": [TargetFit dicts]}``; ``n_targets``
+        counts every target with samples, bad ones included."""
         return {
             "n_targets": len(self.per_target),
             "n_samples": self.n_samples,
+            "n_used": self.n_used,
             "rms_px": self.rms_px,
+            "loto_px": self.loto_px,
+            "lam_x": self.lam_x,
+            "lam_y": self.lam_y,
+            "bad_targets": list(self.bad_targets),
             "per_target": [t.to_dict() for t in self.per_target],
         }
 
     def to_dict(self) -> dict:
+        ax, sx, ay, sy = self.correction
         return {
-            "model": "poly2-ridge",
-            "inputs": list(VECTOR_NAMES),
-            "terms": list(TERM_NAMES),
+            "model": _MODEL,
+            "version": _MODEL_VERSION,
+            "inputs": list(self.inputs),
             "input_mean": list(self.input_mean),
             "input_scale": list(self.input_scale),
+            "terms_x": list(self.terms_x),
+            "terms_y": list(self.terms_y),
             "coef_x": list(self.coef_x),
             "coef_y": list(self.coef_y),
-            "lam": self.lam,
+            "prior_x": list(self.prior_x),
+            "prior_y": list(self.prior_y),
+            "lam_x": self.lam_x,
+            "lam_y": self.lam_y,
             "n_samples": self.n_samples,
+            "n_used": self.n_used,
             "rms_px": self.rms_px,
+            "loto_px": self.loto_px,
             "per_target": [t.to_dict() for t in self.per_target],
+            "bad_targets": list(self.bad_targets),
+            "correction": {"x_offset_px": ax, "x_scale": sx, "y_offset_px": ay, "y_scale": sy},
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> GazeModel:
-        """Rebuild from ``to_dict`` output; raises InputError if anything is off."""
-        _need(d, ("model", "input_mean", "input_scale", "coef_x", "coef_y", "lam",
-                  "n_samples", "rms_px", "per_target"), "calibration")
-        if d["model"] != "poly2-ridge":
-            raise InputError(f"calibration.model must be 'poly2-ridge', got {d['model']!r}")
-        k, p = len(VECTOR_NAMES), len(TERM_NAMES)
+        """Rebuild from ``to_dict`` output; raises InputError if anything is off,
+        including a model made for other inputs (an older gazeheat: calibrate again)."""
+        _need(d, ("model", "version", "inputs", "input_mean", "input_scale", "terms_x", "terms_y",
+                  "coef_x", "coef_y", "prior_x", "prior_y", "lam_x", "lam_y", "n_samples",
+                  "n_used", "rms_px", "loto_px", "per_target", "bad_targets", "correction"),
+              "calibration")
+        if d["model"] != _MODEL or d["version"] != _MODEL_VERSION:
+            raise InputError(f"calibration.model must be {_MODEL!r} version {_MODEL_VERSION}, got "
+                             f"{d['model']!r} version {d['version']!r}")
+        if list(d["inputs"]) != list(VECTOR_NAMES):
+            raise InputError(f"calibration.inputs {d['inputs']!r} are not this gazeheat's "
+                             f"{list(VECTOR_NAMES)!r}: calibrate again")
+        k = len(VECTOR_NAMES)
         scale = _floats(d["input_scale"], k, "calibration.input_scale")
         if min(scale) <= 0.0:
             raise InputError("calibration.input_scale values must be > 0")
-        if not isinstance(d["per_target"], list):
-            raise InputError("calibration.per_target must be a list")
+        terms = []
+        for key in ("terms_x", "terms_y"):
+            t = d[key]
+            if not isinstance(t, list) or not all(isinstance(v, str) for v in t):
+                raise InputError(f"calibration.{key} must be a list of term names")
+            for name in t:
+                _parse_term(name, VECTOR_NAMES)
+            terms.append(tuple(t))
+        for key in ("per_target", "bad_targets"):
+            if not isinstance(d[key], list):
+                raise InputError(f"calibration.{key} must be a list")
+        c = d["correction"]
+        _need(c, ("x_offset_px", "x_scale", "y_offset_px", "y_scale"), "calibration.correction")
+        loto = d["loto_px"]
         return cls(
+            inputs=VECTOR_NAMES,
             input_mean=_floats(d["input_mean"], k, "calibration.input_mean"),
             input_scale=scale,
-            coef_x=_floats(d["coef_x"], p, "calibration.coef_x"),
-            coef_y=_floats(d["coef_y"], p, "calibration.coef_y"),
-            lam=_check.non_negative(d["lam"], "calibration.lam"),
+            terms_x=terms[0],
+            terms_y=terms[1],
+            coef_x=_floats(d["coef_x"], len(terms[0]), "calibration.coef_x"),
+            coef_y=_floats(d["coef_y"], len(terms[1]), "calibration.coef_y"),
+            prior_x=_floats(d["prior_x"], k, "calibration.prior_x"),
+            prior_y=_floats(d["prior_y"], k, "calibration.prior_y"),
+            lam_x=_check.non_negative(d["lam_x"], "calibration.lam_x"),
+            lam_y=_check.non_negative(d["lam_y"], "calibration.lam_y"),
             n_samples=_check.non_negative_int(d["n_samples"], "calibration.n_samples"),
+            n_used=_check.non_negative_int(d["n_used"], "calibration.n_used"),
             rms_px=_check.non_negative(d["rms_px"], "calibration.rms_px"),
+            loto_px=None if loto is None else _check.non_negative(loto, "calibration.loto_px"),
             per_target=tuple(TargetFit.from_dict(t) for t in d["per_target"]),
+            bad_targets=tuple(_check.non_negative_int(v, "calibration.bad_targets[]")
+                              for v in d["bad_targets"]),
+            correction=(_check.finite(c["x_offset_px"], "calibration.correction.x_offset_px"),
+                        _check.finite(c["x_scale"], "calibration.correction.x_scale"),
+                        _check.finite(c["y_offset_px"], "calibration.correction.y_offset_px"),
+                        _check.finite(c["y_scale"], "calibration.correction.y_scale")),
         )
 
-    def _with_training_error(self, samples: list, design: list) -> GazeModel:
-        squared = 0.0
-        per: dict = {}
-        for s, t in zip(samples, design, strict=True):
-            x, y = sum(map(mul, t, self.coef_x)), sum(map(mul, t, self.coef_y))
-            err = math.hypot(x - s.target_x_px, y - s.target_y_px)
-            squared += err * err
-            acc = per.setdefault(s.target_index, [s.target_x_px, s.target_y_px, 0, 0.0])
-            acc[2] += 1
-            acc[3] += err
-        fits = tuple(
-            TargetFit(i, a[0], a[1], a[2], a[3] / a[2]) for i, a in sorted(per.items())
-        )
-        return GazeModel(
-            self.input_mean, self.input_scale, self.coef_x, self.coef_y, self.lam,
-            self.n_samples, math.sqrt(squared / len(samples)), fits,
+    def _with_errors(self, by_target: dict, cleaned: dict, fitted: set, loto: dict) -> GazeModel:
+        """This model with training errors per target and overall, and the LOTO misses."""
+        squared, n_used, fits = 0.0, 0, []
+        for index, group in sorted(by_target.items()):
+            used = cleaned[index]
+            errors = [math.hypot(x - s.target_x_px, y - s.target_y_px)
+                      for s in used for x, y in (self.predict_vector(s.inputs),)]
+            if index in fitted:
+                squared += math.fsum(e * e for e in errors)
+                n_used += len(used)
+            fits.append(TargetFit(
+                target_index=index, x_px=group[0].target_x_px, y_px=group[0].target_y_px,
+                n_samples=len(group), mean_err_px=math.fsum(errors) / len(errors) if errors else 0.0,
+                n_used=len(used) if index in fitted else 0, loto_err_px=loto.get(index),
+                bad=index in self.bad_targets,
+            ))
+        known = [loto[i] for i in fitted if loto.get(i) is not None]
+        return dataclasses.replace(
+            self, n_used=n_used, rms_px=math.sqrt(squared / n_used) if n_used else 0.0,
+            loto_px=math.fsum(known) / len(known) if known else None, per_target=tuple(fits),
         )
 
 
 # --- private helpers ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """What ``_fit`` found: input means/scales, per axis (x, y) the coefficients, the
+    prior head coefficients and the ridge strength; per target the LOTO miss (px, None
+    if that refit was singular) and the standardised LOTO miss per axis (the miss over
+    its expected spread ``sqrt(1 + leverage)``, in units of one target's own scatter)."""
+
+    mean: tuple
+    scale: tuple
+    coef: tuple
+    prior: tuple
+    lam: tuple
+    loto: dict
+    standard: dict
+
+
+def _fit(groups: dict, lambdas: tuple) -> _Fitted:
+    """Fit both axes to ``{target_index: [CalibrationSample]}`` (every group non-empty)."""
+    order = sorted(groups)
+    samples = [s for i in order for s in groups[i]]
+    # Every target weighs 1 in total, however many samples it kept.
+    weights = tuple(1.0 / len(groups[s.target_index]) for s in samples)
+    n_targets = len(order)
+    columns = list(zip(*(s.inputs for s in samples)))
+    mean = tuple(dot(c, weights) / n_targets for c in columns)
+    scale = tuple(
+        max(math.sqrt(max(dot([(v - m) ** 2 for v in c], weights), 0.0) / n_targets), _SCALE_FLOOR[name])
+        for c, m, name in zip(columns, mean, VECTOR_NAMES)
+    )
+    prior = _priors(samples, weights, mean)
+    # Rows of each target in ``samples`` (contiguous, in ``order``).
+    spans, start = [], 0
+    for i in order:
+        spans.append((i, start, start + len(groups[i])))
+        start += len(groups[i])
+    z = [[(v - m) / s for v, m, s in zip(smp.inputs, mean, scale)] for smp in samples]
+    coefs, lams, misses, spreads = [], [], [], []
+    for axis, terms in enumerate((TERMS_X, TERMS_Y)):
+        parsed = [_parse_term(t, VECTOR_NAMES) for t in terms]
+        design = [tuple(_term(row, t) for row in z) for t in parsed]  # columns
+        offsets = [dot(prior[axis], [v - m for v, m in zip(smp.inputs, mean)]) for smp in samples]
+        goal = [(smp.target_x_px if axis == 0 else smp.target_y_px) - o for smp, o in zip(samples, offsets)]
+        coef, lam, miss, spread = _fit_axis(design, goal, weights, offsets, spans, lambdas,
+                                            [samples[a].target_x_px if axis == 0 else samples[a].target_y_px
+                                             for _, a, _ in spans])
+        coefs.append(coef)
+        lams.append(lam)
+        misses.append(miss)
+        spreads.append(spread)
+    loto, standard = {}, {}
+    for k, (index, _, _) in enumerate(spans):
+        ex, ey = misses[0][k], misses[1][k]
+        if ex is None or ey is None:
+            loto[index] = standard[index] = None
+        else:
+            loto[index] = math.hypot(ex, ey)
+            standard[index] = (ex / spreads[0][k], ey / spreads[1][k])
+    return _Fitted(mean, scale, tuple(coefs), prior, tuple(lams), loto, standard)
+
+
+def _fit_axis(design, goal, weights, offsets, spans, lambdas, target_values):
+    """One axis: ridge coefficients at the LOTO-chosen strength, that strength, and per
+    target at it the LOTO miss (px, signed) and its expected spread ``sqrt(1 +
+    leverage)`` (both None where the refit was singular).
+
+    ``design``: term columns (the first the intercept); ``goal``: target coordinate
+    minus the prior offset, per sample; ``spans``: (index, first row, end row) per
+    target; ``target_values``: each target's coordinate.
+    """
+    p = len(design)
+    n_targets = len(spans)
+    # Per-target normal-equation pieces: the full system minus one target's piece is
+    # the system without that target, so LOTO needs no new sums.
+    pieces = []
+    for _, a, b in spans:
+        cols = [c[a:b] for c in design]
+        w = weights[a:b]
+        pieces.append((gram(cols, w), cross(cols, w, goal[a:b]),
+                       [math.fsum(c) / (b - a) for c in cols], math.fsum(offsets[a:b]) / (b - a)))
+    total_a = [[math.fsum(pc[0][i][j] for pc in pieces) for j in range(p)] for i in range(p)]
+    total_b = [math.fsum(pc[1][i] for pc in pieces) for i in range(p)]
+
+    def system(a, lam, n):
+        a = [row[:] for row in a]
+        for i in range(1, p):  # column 0 is the intercept: not penalised
+            a[i][i] += lam * n
+        return a
+
+    best = None
+    # Strongest first, and a weaker one must be better by more than 2 %: with few
+    # targets the LOTO score is noisy, and the smoother model is the safer bet.
+    for lam in sorted(lambdas, reverse=True):
+        miss, spread = [], []
+        for (a_t, b_t, m_t, o_t), value in zip(pieces, target_values):
+            a = system([[x - y for x, y in zip(r, rt)] for r, rt in zip(total_a, a_t)], lam, n_targets - 1)
+            b = [x - y for x, y in zip(total_b, b_t)]
+            try:
+                coef = gauss_solve([row[:] for row in a], b)
+                # m_t A^-1 m_t: the variance of the refit's prediction at this target
+                # in units of one target's own variance (large where it extrapolates).
+                lever = dot(m_t, gauss_solve(a, list(m_t)))
+            except CalibrationError:
+                miss.append(None)
+                spread.append(None)
+                continue
+            miss.append(dot(m_t, coef) + o_t - value)
+            spread.append(math.sqrt(1.0 + max(lever, 0.0)))
+        known = [m for m in miss if m is not None]
+        score = math.sqrt(math.fsum(m * m for m in known) / len(known)) if known else math.inf
+        if best is None or score < 0.98 * best[0]:
+            best = (score, lam, miss, spread)
+    _, lam, miss, spread = best
+    return tuple(gauss_solve(system(total_a, lam, n_targets), list(total_b))), lam, miss, spread
+
+
+def _outlying_targets(fit: _Fitted) -> list:
+    """Targets whose LOTO miss is far beyond the others'.
+
+    Each axis's standardised misses are divided by a robust scale (1.4826 x their
+    median absolute value, i.e. the targets' typical scatter); a target is outlying
+    when the resulting distance exceeds ``BAD_TARGET_LOTO_SDS`` and its miss is
+    above ``BAD_TARGET_MIN_LOTO_PX``. Standardising first matters: corner targets are
+    extrapolated by the refit and miss by more without anything being wrong.
+    """
+    known = {i: z for i, z in fit.standard.items() if z is not None}
+    if len(known) < 4:
+        return []
+    scales = []
+    for axis in (0, 1):
+        typical = _MAD_TO_SD * _median([abs(z[axis]) for z in known.values()])
+        scales.append(typical if typical > 0.0 else math.inf)
+    return [i for i, z in known.items()
+            if math.hypot(z[0] / scales[0], z[1] / scales[1]) > C.BAD_TARGET_LOTO_SDS
+            and fit.loto[i] > C.BAD_TARGET_MIN_LOTO_PX]
+
+
+def _priors(samples, weights, mean) -> tuple:
+    """Fixed head-term coefficients (px per input unit) for x and y.
+
+    The camera image may be mirrored: the iris moves towards image -x when the gaze
+    moves right on the screen in a plain webcam image, towards +x in a mirrored one.
+    The sign of the calibration's covariance between ``u`` and the target's x tells
+    which, and flips the horizontal head terms with it.
+    """
+    iu = _I["u"]
+    mx = dot([s.target_x_px for s in samples], weights) / math.fsum(weights)
+    cov = dot([(s.inputs[iu] - mean[iu]) * (s.target_x_px - mx) for s in samples], weights)
+    plain = 1.0 if cov <= 0.0 else -1.0
+    px, py = [0.0] * len(VECTOR_NAMES), [0.0] * len(VECTOR_NAMES)
+    # Plain image: the head moving to image +x (the subject's left) moves the gaze
+    # point to screen -x; a yaw > 0 (face turned towards image +x) does the same.
+    px[_I["head_x_mm"]] = -plain * C.HEAD_POSITION_PRIOR_PX_PER_MM
+    px[_I["yaw_deg"]] = -plain * C.HEAD_ROTATION_PRIOR_PX_PER_DEG
+    # Image +y is down, as on the screen; pitch > 0 turns the face down (MediaPipe's
+    # face frame has z out of the face: R = Ry Rx Rz sends it to (.., -sin pitch, ..)).
+    py[_I["head_y_mm"]] = C.HEAD_POSITION_PRIOR_PX_PER_MM
+    py[_I["pitch_deg"]] = C.HEAD_ROTATION_PRIOR_PX_PER_DEG
+    return tuple(px), tuple(py)
+
+
+def _clean(group: list) -> list:
+    """One target's samples without blink edges and robust outliers (order kept)."""
+    io = _I["openness"]
+    floor = C.CALIBRATION_OPENNESS_FRACTION * _median([s.inputs[io] for s in group])
+    kept = [s for s in group if s.inputs[io] >= floor]
+    for name in _OUTLIER_INPUTS:
+        i = _I[name]
+        values = [s.inputs[i] for s in kept]
+        if not values:
+            break
+        centre = _median(values)
+        limit = C.CALIBRATION_OUTLIER_MADS * _MAD_TO_SD * _median([abs(v - centre) for v in values])
+        if limit > 0.0:  # zero spread (identical samples): nothing to call an outlier
+            kept = [s for s in kept if abs(s.inputs[i] - centre) <= limit]
+    return kept
+
+
+def _axis_correction(predicted: list, target: list) -> tuple:
+    """(offset, scale) with ``target ~ offset + scale * predicted`` (see ``recentred``)."""
+    n = len(predicted)
+    mp, mt = math.fsum(predicted) / n, math.fsum(target) / n
+    if n >= 3 and max(target) - min(target) >= C.DRIFT_MIN_SCALE_SPREAD_PX:
+        var = math.fsum((p - mp) ** 2 for p in predicted)
+        if var > 0.0:
+            cov = math.fsum((p - mp) * (t - mt) for p, t in zip(predicted, target))
+            lo, hi = C.DRIFT_SCALE_LIMITS
+            scale = min(max(cov / var, lo), hi)
+            return mt - scale * mp, scale
+    return mt - mp, 1.0
+
+
+def _parse_term(name, inputs) -> tuple:
+    """Input indices multiplied by a term: ``"1"`` -> (), ``"u^2"`` -> (0, 0),
+    ``"u*v"`` -> (0, 1). Raises InputError on anything else."""
+    if name == "1":
+        return ()
+    indices = []
+    for part in str(name).split("*"):
+        base, _, power = part.partition("^")
+        if base not in inputs or power not in ("", "2", "3"):
+            raise InputError(f"bad regression term {name!r} (inputs: {', '.join(inputs)})")
+        indices += [inputs.index(base)] * (int(power) if power else 1)
+    return tuple(indices)
+
+
+def _term(z, indices) -> float:
+    value = 1.0
+    for i in indices:
+        value *= z[i]
+    return value
+
+
+def _combine(z, parsed, coef) -> float:
+    return math.fsum(c * _term(z, t) for c, t in zip(coef, parsed))
+
+
+def _median(values) -> float:
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
 
 
 def _spread(count: int, margin: float, size: float) -> list:
@@ -355,49 +836,6 @@ def _spread(count: int, margin: float, size: float) -> list:
         return [0.5 * size]
     step = (1.0 - 2.0 * margin) / (count - 1)
     return [(margin + i * step) * size for i in range(count)]
-
-
-def _terms(inputs, mean, scale) -> tuple:
-    zu = (inputs[0] - mean[0]) / scale[0]
-    zv = (inputs[1] - mean[1]) / scale[1]
-    zyaw = (inputs[2] - mean[2]) / scale[2]
-    zpitch = (inputs[3] - mean[3]) / scale[3]
-    return (1.0, zu, zv, zu * zu, zv * zv, zu * zv, zyaw, zpitch)
-
-
-def _gauss_solve(a: list, b: list) -> list:
-    """Solve ``a x = b`` in place by Gaussian elimination with partial pivoting."""
-    p = len(b)
-    # Pivots below this are treated as zero: rounding noise relative to the matrix.
-    tiny = 1e-12 * max(abs(v) for row in a for v in row)
-    if tiny == 0.0:
-        raise CalibrationError("regression matrix is all zeros")
-    for col in range(p):
-        pivot = max(range(col, p), key=lambda r: abs(a[r][col]))
-        if abs(a[pivot][col]) <= tiny:
-            raise CalibrationError(
-                f"regression is singular at term {col}: calibration inputs are degenerate "
-                "(e.g. the eyes did not move between targets)"
-            )
-        if pivot != col:
-            a[col], a[pivot] = a[pivot], a[col]
-            b[col], b[pivot] = b[pivot], b[col]
-        head = a[col]
-        inv = 1.0 / head[col]
-        for r in range(col + 1, p):
-            f = a[r][col] * inv
-            if f != 0.0:
-                row = a[r]
-                for c in range(col, p):
-                    row[c] -= f * head[c]
-                b[r] -= f * b[col]
-    x = [0.0] * p
-    for r in range(p - 1, -1, -1):
-        s = b[r] - math.fsum(a[r][c] * x[c] for c in range(r + 1, p))
-        x[r] = s / a[r][r]
-    if not all(math.isfinite(v) for v in x):
-        raise CalibrationError("regression produced non-finite coefficients")
-    return x
 
 
 def _floats(values, length: int, name: str) -> tuple:

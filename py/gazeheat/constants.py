@@ -198,3 +198,82 @@ GAZEPLOT_FILL_OPACITY = 0.6
 CSV_TIME_DECIMALS = 3
 CSV_PX_DECIMALS = 2
 CSV_DEG_DECIMALS = 3
+
+# --- accurate gaze: features and calibration ---------------------------------------------
+__all__ += [
+    "IRIS_DIAMETER_MM",
+    "EYE_MIDPOINT_SEPARATION_MM",
+    "CAMERA_HFOV_DEG",
+    "CSS_PX_PER_MM",
+    "HEAD_POSITION_PRIOR_PX_PER_MM",
+    "HEAD_ROTATION_PRIOR_PX_PER_DEG",
+    "CALIBRATION_LAMBDAS",
+    "CALIBRATION_OPENNESS_FRACTION",
+    "CALIBRATION_OUTLIER_MADS",
+    "MIN_TARGET_SAMPLES",
+    "MIN_TARGET_SAMPLES_FRACTION",
+    "BAD_TARGET_LOTO_SDS",
+    "BAD_TARGET_MIN_LOTO_PX",
+    "DRIFT_MIN_SCALE_SPREAD_PX",
+    "DRIFT_SCALE_LIMITS",
+    "PREDICT_MAX_Z",
+    "PREDICT_MIN_OPENNESS_FRACTION",
+]
+#: Visible iris diameter of adults (mm): ~11.7 on average, with a spread of only a
+#: few tenths of a mm between people, which makes it a ruler in the picture.
+IRIS_DIAMETER_MM = 11.7
+#: Distance (mm) between the midpoints of the two eyes' corner pairs: the mean of the
+#: adult inner (~32 mm) and outer (~88 mm) canthal widths. Scale at the face for
+#: head-position terms.
+EYE_MIDPOINT_SEPARATION_MM = 60.0
+#: Assumed horizontal field of view (deg) of a laptop webcam when the real one is not
+#: known: built-in cameras mostly have 55-65 deg (about 70-78 deg diagonally).
+CAMERA_HFOV_DEG = 60.0
+#: CSS px per mm of screen at 96 CSS px per inch (see CSS_PX_PER_CM).
+CSS_PX_PER_MM = 96.0 / 25.4
+#: Gaze model head terms (fixed, not fitted): screen px the gaze point moves per mm of
+#: head movement parallel to the screen (it moves with the head: 1 mm per mm) ...
+HEAD_POSITION_PRIOR_PX_PER_MM = CSS_PX_PER_MM
+#: ... and per degree of head yaw or pitch (the eye features see only the eye-in-head
+#: angle; a degree of gaze is DEFAULT_PX_PER_DEG at the assumed viewing distance).
+#: 0 turns the rotation terms off. (The synthetic benchmark cannot test them: its head
+#: turns are drawn as a flat 2D warp, which FaceLandmarker reads as a turn towards the
+#: camera whenever the head moves sideways; there they cost ~0.1 deg.)
+HEAD_ROTATION_PRIOR_PX_PER_DEG = DEFAULT_PX_PER_DEG
+#: Ridge strengths (per unit of target weight, on standardised terms) tried by the
+#: calibration's leave-one-target-out cross-validation; the best one is used.
+CALIBRATION_LAMBDAS = (1e-4, 1e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+#: A calibration sample whose openness is below this fraction of its target's median
+#: is dropped: lids half way through a blink move the iris and lid landmarks.
+CALIBRATION_OPENNESS_FRACTION = 0.85
+#: Per target, samples farther than this many robust standard deviations (1.4826 x
+#: the median absolute deviation) from the median in u, v or upper_lid are dropped:
+#: a glance away or a landmark glitch, not the fixation on the target.
+CALIBRATION_OUTLIER_MADS = 4.0
+#: A target with fewer kept samples than this (about 0.2 s at 30 Hz) is not used and
+#: reported as bad ...
+MIN_TARGET_SAMPLES = 6
+#: ... as is one with fewer than this fraction of the median target's samples.
+MIN_TARGET_SAMPLES_FRACTION = 0.3
+#: A target is bad (reported, and left out of the fit when enough remain) when the
+#: model fitted without it misses it by more than this many robust standard
+#: deviations of the targets' misses (each miss first divided by its expected spread,
+#: which grows where the refit extrapolates, as at corners) ...
+BAD_TARGET_LOTO_SDS = 3.5
+#: ... and by more than this many CSS px (~7 deg at 60 cm). Head movement alone makes
+#: single targets miss by up to 5-6 deg in the benchmark recordings, so only a gross
+#: miss (looking elsewhere, a wrong face) is called bad.
+BAD_TARGET_MIN_LOTO_PX = 280.0
+#: Drift correction fits a scale per axis only when the targets given span at least
+#: this many CSS px on that axis; else the axis gets an offset only.
+DRIFT_MIN_SCALE_SPREAD_PX = 100.0
+#: Drift-correction scales are clamped to this range (a recentring, not a recalibration).
+DRIFT_SCALE_LIMITS = (0.67, 1.5)
+#: Standardised eye inputs are clamped to +- this many calibration standard deviations
+#: when predicting. The 9 targets span ~+-1.2 SD, so 3 SD reaches well past the screen's
+#: edges while a half-closed lid (often 6-10 SD) cannot throw the gaze across the room.
+PREDICT_MAX_Z = 3.0
+#: ``GazeModel.usable`` rejects frames whose openness is below this fraction of the
+#: calibration's mean: blink edges (0.6-0.75 of it) go, while looking at the bottom of
+#: the screen (the upper lid follows the eye down: ~0.9 of it) stays.
+PREDICT_MIN_OPENNESS_FRACTION = 0.8

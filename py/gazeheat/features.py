@@ -21,10 +21,36 @@ With ``e = B - A`` and ``d = iris - A`` (px):
 - ``u = (d . e) / |e|^2``: 0 at corner A, 1 at corner B, ~0.5 when centred;
 - ``v = (d x e-perp) / |e|^2`` with ``e-perp = (-e_y, e_x)``: the offset from the
   corner line in eye widths, positive towards image +y (down) for an upright face;
-- ``openness = |upper lid - lower lid| / |e|`` (lids 159/145 right, 386/374 left).
+- ``openness = |upper lid - lower lid| / |e|`` (lids 159/145 right, 386/374 left);
+- ``upper_lid``: the ``v`` of the upper-lid landmark (159 / 386), negative (above the
+  corner line). The upper lid rides on the eyeball and follows its vertical rotation
+  (lid-eye coordination), and FaceLandmarker places the lid edge much more steadily
+  than the iris's vertical position inside the narrow opening (on our recordings the
+  lid's frame-to-frame noise is about half the iris's, in degrees of gaze), so it is
+  the stronger vertical gaze cue. It also moves in blinks: see ``GazeModel.usable``.
 
-``u``, ``v`` and ``openness`` are invariant to rotating, scaling and translating the
-face in the image.
+``u``, ``v``, ``openness`` and ``upper_lid`` are invariant to rotating, scaling and
+translating the face in the image: the eye frame undoes the head's roll, distance and
+position in the picture, and yaw shortens the corner axis and the iris's offset
+alike. What a frame-by-frame eye frame cannot undo is the head's rotation itself:
+looking at one point, a head turned by some angle has its eyes turned back by that
+angle in the head. ``GazeModel`` adds that back from ``head`` (yaw, pitch: see
+``HeadPose``) and the head's position in the picture (``head_x_mm``, ``head_y_mm``),
+with coefficients from geometry rather than fitted (the calibration barely moves the
+head, so it cannot tell them apart).
+
+Head position. ``eye_distance_px`` is the distance between the midpoints of the two
+eyes' corner pairs; adults average ``EYE_MIDPOINT_SEPARATION_MM`` there, which gives
+the scale at the face (mm per image px) without knowing the camera. ``head_x_mm``,
+``head_y_mm``: the point midway between the eyes relative to the image centre, in mm
+at the face, towards image +x / +y (not mirrored: the subject's right is image left).
+
+Viewing distance. ``viewing_distance_cm`` turns the iris diameter (human irises are
+about ``IRIS_DIAMETER_MM`` across, with little spread between adults) into the
+camera-to-eye distance with a pinhole camera whose horizontal field of view is
+``CAMERA_HFOV_DEG`` (typical of laptop webcams; pass the real one when known): the
+focal length is ``(image_w_px / 2) / tan(hfov / 2)`` px. ``px_per_deg`` turns a
+distance into CSS px per degree of visual angle at the screen centre.
 """
 
 from __future__ import annotations
@@ -44,10 +70,12 @@ __all__ = [
     "extract_features",
     "head_pose",
     "irises_inside_eyes",
+    "viewing_distance_cm",
+    "px_per_deg",
 ]
 
-#: Names of the entries of ``Features.vector()``, in order.
-VECTOR_NAMES = ("u", "v", "yaw_deg", "pitch_deg")
+#: Names of the entries of ``Features.vector()``, in order (see ``Features.vector``).
+VECTOR_NAMES = ("u", "v", "upper_lid", "openness", "head_x_mm", "head_y_mm", "yaw_deg", "pitch_deg")
 
 # Landmark indices (MediaPipe face mesh with irises): corner A, corner B, upper lid,
 # lower lid, iris centre; the 4 iris ring points follow the centre.
@@ -56,6 +84,8 @@ _LEFT_EYE = (362, 263, 386, 374, 473)
 
 _BLINK = "blink"
 _TOO_SMALL = "eyes too small"
+_EYE_FIELDS = ("u", "v", "openness", "width_px", "iris_diameter_px", "upper_lid")
+_FEATURE_FIELDS = ("iris_diameter_px", "eye_distance_px", "head_x_mm", "head_y_mm")
 
 
 @dataclass(frozen=True)
@@ -67,6 +97,8 @@ class EyeFeatures:
     ``width_px``: corner-to-corner distance in image px.
     ``iris_diameter_px``: twice the mean distance of the 4 iris ring points from the
     iris centre, in image px.
+    ``upper_lid``: ``v`` of the upper-lid landmark, in eye widths (about -0.15 for an
+    open eye looking ahead; it rises, more negative, as the eye looks up).
     """
 
     u: float
@@ -74,6 +106,7 @@ class EyeFeatures:
     openness: float
     width_px: float
     iris_diameter_px: float
+    upper_lid: float
 
     def to_dict(self) -> dict:
         return {
@@ -82,12 +115,13 @@ class EyeFeatures:
             "openness": self.openness,
             "width_px": self.width_px,
             "iris_diameter_px": self.iris_diameter_px,
+            "upper_lid": self.upper_lid,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> EyeFeatures:
         """Build from ``to_dict`` output; raises InputError on missing/non-finite fields."""
-        return cls(**_floats(d, ("u", "v", "openness", "width_px", "iris_diameter_px"), "eye"))
+        return cls(**_floats(d, _EYE_FIELDS, "eye"))
 
 
 @dataclass(frozen=True)
@@ -133,6 +167,9 @@ class Features:
 
     ``right``/``left``: the subject's right eye (landmarks 33/133, iris 468) and left
     eye (362/263, iris 473). ``iris_diameter_px``: mean of both irises, image px.
+    ``eye_distance_px``: between the midpoints of the two eyes' corner pairs, image px.
+    ``head_x_mm``, ``head_y_mm``: the point midway between those midpoints, relative to
+    the image centre, in mm at the face (see the module docstring).
     ``valid`` is False when the frame must not be used for gaze; ``reason`` then says
     why (``"blink"`` or ``"eyes too small"``), else it is ``""``.
     """
@@ -143,6 +180,9 @@ class Features:
     iris_diameter_px: float
     valid: bool
     reason: str
+    eye_distance_px: float
+    head_x_mm: float
+    head_y_mm: float
 
     @property
     def openness(self) -> float:
@@ -150,14 +190,21 @@ class Features:
         return 0.5 * (self.right.openness + self.left.openness)
 
     def vector(self) -> tuple:
-        """Regression inputs, named by ``VECTOR_NAMES``: ``(u, v, yaw_deg, pitch_deg)``.
+        """Regression inputs, named by ``VECTOR_NAMES``: ``(u, v, upper_lid, openness,
+        head_x_mm, head_y_mm, yaw_deg, pitch_deg)``.
 
-        ``u``/``v`` are the means over both eyes (eye widths), yaw and pitch come from
-        ``head`` (degrees).
+        ``u``, ``v``, ``upper_lid`` (eye widths) and ``openness`` are the means over
+        both eyes: one iris's landmark noise is mostly independent of the other's.
+        Head position in mm, yaw and pitch (from ``head``) in degrees.
         """
+        r, l = self.right, self.left
         return (
-            0.5 * (self.right.u + self.left.u),
-            0.5 * (self.right.v + self.left.v),
+            0.5 * (r.u + l.u),
+            0.5 * (r.v + l.v),
+            0.5 * (r.upper_lid + l.upper_lid),
+            0.5 * (r.openness + l.openness),
+            self.head_x_mm,
+            self.head_y_mm,
             self.head.yaw_deg,
             self.head.pitch_deg,
         )
@@ -168,6 +215,9 @@ class Features:
             "left": self.left.to_dict(),
             "head": self.head.to_dict(),
             "iris_diameter_px": self.iris_diameter_px,
+            "eye_distance_px": self.eye_distance_px,
+            "head_x_mm": self.head_x_mm,
+            "head_y_mm": self.head_y_mm,
             "valid": self.valid,
             "reason": self.reason,
         }
@@ -188,9 +238,9 @@ class Features:
             right=EyeFeatures.from_dict(right),
             left=EyeFeatures.from_dict(left),
             head=HeadPose.from_dict(head),
-            iris_diameter_px=_floats(d, ("iris_diameter_px",), "features")["iris_diameter_px"],
             valid=valid,
             reason=reason,
+            **_floats(d, _FEATURE_FIELDS, "features"),
         )
 
 
@@ -209,11 +259,16 @@ def extract_features(landmarks, matrix, image_w_px, image_h_px) -> Features:
     head = head_pose(matrix)
     right = _eye(landmarks, w, h, _RIGHT_EYE)
     left = _eye(landmarks, w, h, _LEFT_EYE)
+    # Midpoints of each eye's corners: fixed to the head, unlike the irises and lids.
+    rx, ry = _midpoint(_px(landmarks, _RIGHT_EYE[0], w, h), _px(landmarks, _RIGHT_EYE[1], w, h))
+    lx, ly = _midpoint(_px(landmarks, _LEFT_EYE[0], w, h), _px(landmarks, _LEFT_EYE[1], w, h))
+    distance = math.hypot(lx - rx, ly - ry)
     reason = ""
     if min(right.width_px, left.width_px) < C.MIN_EYE_WIDTH_PX:
         reason = _TOO_SMALL
     elif 0.5 * (right.openness + left.openness) < C.BLINK_OPENNESS:
         reason = _BLINK
+    mm_per_px = C.EYE_MIDPOINT_SEPARATION_MM / distance if distance > 1e-9 else 0.0
     return Features(
         right=right,
         left=left,
@@ -221,7 +276,37 @@ def extract_features(landmarks, matrix, image_w_px, image_h_px) -> Features:
         iris_diameter_px=0.5 * (right.iris_diameter_px + left.iris_diameter_px),
         valid=not reason,
         reason=reason,
+        eye_distance_px=distance,
+        head_x_mm=(0.5 * (rx + lx) - 0.5 * w) * mm_per_px,
+        head_y_mm=(0.5 * (ry + ly) - 0.5 * h) * mm_per_px,
     )
+
+
+def viewing_distance_cm(features: Features, image_w_px, hfov_deg=C.CAMERA_HFOV_DEG) -> float:
+    """Camera-to-eye distance (cm) from the mean iris diameter of ``features``.
+
+    Pinhole camera with a horizontal field of view of ``hfov_deg`` degrees over
+    ``image_w_px`` px (the frame the landmarks came from); irises taken as
+    ``IRIS_DIAMETER_MM`` wide. The camera usually sits at the screen's edge, so this
+    is also about the eye-to-screen distance. Raises InputError unless
+    ``0 < hfov_deg < 180``, ``image_w_px > 0`` and the iris diameter is > 0.
+    """
+    w = _check.positive(image_w_px, "image_w_px", " px")
+    hfov = _check.positive(hfov_deg, "hfov_deg", " deg")
+    if hfov >= 180.0:
+        raise InputError(f"hfov_deg must be < 180, got {hfov_deg!r}")
+    diameter = _check.positive(features.iris_diameter_px, "features.iris_diameter_px", " px")
+    focal_px = 0.5 * w / math.tan(math.radians(0.5 * hfov))
+    return focal_px * (0.1 * C.IRIS_DIAMETER_MM) / diameter
+
+
+def px_per_deg(distance_cm, px_per_cm=C.CSS_PX_PER_CM) -> float:
+    """CSS px per degree of visual angle at the screen centre for an eye
+    ``distance_cm`` from the screen: ``distance_cm * px_per_cm * tan(1 deg)``.
+    Raises InputError unless both are finite and > 0."""
+    d = _check.positive(distance_cm, "distance_cm", " cm")
+    ppc = _check.positive(px_per_cm, "px_per_cm", " px/cm")
+    return d * ppc * math.tan(math.radians(1.0))
 
 
 def head_pose(matrix) -> HeadPose:
@@ -314,6 +399,10 @@ def _sub(p: tuple, q: tuple) -> tuple:
     return p[0] - q[0], p[1] - q[1]
 
 
+def _midpoint(p: tuple, q: tuple) -> tuple:
+    return 0.5 * (p[0] + q[0]), 0.5 * (p[1] + q[1])
+
+
 def _eye_uv(p: tuple, ax: float, ay: float, ex: float, ey: float, w2: float) -> tuple:
     dx, dy = p[0] - ax, p[1] - ay
     return (dx * ex + dy * ey) / w2, (dy * ex - dx * ey) / w2
@@ -332,11 +421,13 @@ def _eye(landmarks, w: float, h: float, indices: tuple) -> EyeFeatures:
     diameter = 0.5 * ring  # 2 * (ring / 4)
     if width < 1e-9:
         # Degenerate eye: report it as too small rather than dividing by zero.
-        return EyeFeatures(0.0, 0.0, 0.0, width, diameter)
+        return EyeFeatures(0.0, 0.0, 0.0, width, diameter, 0.0)
+    w2 = width * width
     ux, uy = _px(landmarks, upper, w, h)
     lx, ly = _px(landmarks, lower, w, h)
-    u, v = _eye_uv((cx, cy), ax, ay, ex, ey, width * width)
-    return EyeFeatures(u, v, math.hypot(ux - lx, uy - ly) / width, width, diameter)
+    u, v = _eye_uv((cx, cy), ax, ay, ex, ey, w2)
+    lid = _eye_uv((ux, uy), ax, ay, ex, ey, w2)[1]
+    return EyeFeatures(u, v, math.hypot(ux - lx, uy - ly) / width, width, diameter, lid)
 
 
 def _floats(d: dict, names: tuple, what: str) -> dict:

@@ -57,7 +57,7 @@ class Replay:
         Raises CalibrationError when the calibration targets have too few usable frames.
         """
         model = GazeModel.fit(self._collector())
-        raw = [None if f is None or not f.valid else model.predict(f) for _, f, _ in self._frames]
+        raw = [model.predict(f) if f is not None and model.usable(f) else None for _, f, _ in self._frames]
         samples = self._smoothed(raw)
         session = make_session(samples, self.recording.viewport_w_px, self.recording.viewport_h_px,
                                model.to_dict(), created_iso, __version__)

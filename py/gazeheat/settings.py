@@ -61,6 +61,10 @@ class Setting:
 
 
 SETTINGS = (
+    Setting("calibration_points", "Calibration points", "choice", "9",
+            choices={"9": "9 (3 × 3, about 25 s)", "13": "13 (3 × 3 + 4, about 35 s)",
+                     "16": "16 (4 × 4, about 45 s)"},
+            help="More points take longer but fit the gaze model better at the screen's edges."),
     Setting("filter", "Smoothing", "choice", "one_euro", choices=FILTERS,
             help="How the gaze dot is smoothed. One Euro is calm at rest and quick on jumps."),
     Setting("one_euro_min_cutoff_hz", "One Euro: minimum cutoff", "number",
@@ -83,6 +87,10 @@ SETTINGS = (
     Setting("fixation_min_duration_ms", "Shortest fixation", "number",
             C.FIXATION_MIN_DURATION_MS, 30.0, 2000.0, 10.0, "ms",
             help="Shorter fixations are discarded (at 30 frames/s one frame is 33 ms)."),
+    Setting("screen_px_per_cm", "Screen scale", "number", round(C.CSS_PX_PER_CM, 2), 10.0, 200.0,
+            0.01, "px/cm",
+            help="CSS pixels per centimetre of your screen, for degrees of visual angle. "
+                 "'Match a card' measures it; 37.8 is the browser's nominal 96 px per inch."),
     Setting("heatmap_sigma_deg", "Heatmap kernel size (sigma)", "number",
             C.HEATMAP_SIGMA_DEG, 0.1, 10.0, 0.1, "°",
             help="Width of the Gaussian spread around each gaze sample, in degrees of visual angle."),

@@ -22,15 +22,16 @@ one sample (null x/y when there is no valid gaze) to the recording.
 from __future__ import annotations
 
 import math
+import statistics
 from array import array
 
 from bisect import bisect_left
 
 from . import __version__, _check
-from .calibration import CalibrationCollector, GazeModel, grid_targets
-from .constants import CALIBRATION_SETTLE_MS, DEFAULT_PX_PER_DEG, HEATMAP_CELL_PX
+from .calibration import CalibrationCollector, GazeModel, calibration_pattern
+from .constants import CALIBRATION_SETTLE_MS, HEATMAP_CELL_PX, VIEWING_DISTANCE_CM
 from .errors import CalibrationError, InputError
-from .features import extract_features
+from .features import extract_features, px_per_deg, viewing_distance_cm
 from .fixations import detect_fixations
 from .heatmap import legend_stops, render_heatmap_png
 from .session import make_session
@@ -41,7 +42,7 @@ from .validation import validate_gaze, validation_targets
 __all__ = ["GazeTracker", "STATES"]
 
 #: Every state ``process_frame`` can report.
-STATES = ("calibrating", "validating", "tracking", "uncalibrated", "blink", "invalid")
+STATES = ("calibrating", "validating", "recentring", "tracking", "uncalibrated", "blink", "invalid")
 
 _NAN = math.nan
 
@@ -52,13 +53,14 @@ class GazeTracker:
     def __init__(self, viewport_w_px, viewport_h_px):
         """Raises InputError unless both sizes are finite numbers > 0."""
         self.set_viewport(viewport_w_px, viewport_h_px)
-        #: CSS px per degree of visual angle (a typical laptop at 60 cm until the
-        #: screen geometry and viewing distance are known).
-        self.px_per_deg = DEFAULT_PX_PER_DEG
+        #: Eye-to-screen distance (cm): measured from the irises' size while
+        #: calibrating; a typical laptop distance until then.
+        self._distance_cm = VIEWING_DISTANCE_CM
         self.configure({})
         self._collector = None
         self._model = None
         self._validating = None  # target index -> (x_px, y_px, first t_ms, [(t, x, y)])
+        self._recentring = False  # the validation-like targets are a drift correction
         self._validation = None
         self.clear_recording()
 
@@ -77,7 +79,13 @@ class GazeTracker:
         valid = validate_settings(settings)
         self._filter = make_filter(valid)
         self._settings = valid
+        self._update_px_per_deg()
         return dict(valid)
+
+    def _update_px_per_deg(self) -> None:
+        # CSS px per degree of visual angle: the screen's scale (a setting, e.g.
+        # matched to a bank card) at the measured viewing distance.
+        self.px_per_deg = px_per_deg(self._distance_cm, self._settings["screen_px_per_cm"])
 
     @property
     def settings(self) -> dict:
@@ -131,16 +139,22 @@ class GazeTracker:
         if self._collector is not None:
             if target_index is not None:
                 reply["kept"] = self._collector.add(t_ms, target_index, target_x_px, target_y_px, features)
+                if features.valid:
+                    self._distances_cm.append(viewing_distance_cm(features, image_w_px))
             reply["state"] = "calibrating"
         elif self._validating is not None:
-            reply["state"] = "validating"
-            if target_index is not None and features.valid:
+            reply["state"] = "recentring" if self._recentring else "validating"
+            if target_index is not None and self._model.usable(features):
                 reply["kept"] = self._add_validation(t_ms, target_index, target_x_px, target_y_px,
                                                      self._model.predict(features))
         elif not features.valid:
             reply["state"] = "blink" if features.reason == "blink" else "invalid"
         elif self._model is None:
             reply["state"] = "uncalibrated"
+        elif not self._model.usable(features):
+            # Eyes half closed (the edge of a blink) for this person: lids, and so
+            # vertical gaze, are far off; no gaze rather than a jump.
+            reply["state"] = "blink"
         else:
             raw_x, raw_y = self._model.predict(features)
             reply["x"], reply["y"] = (raw_x, raw_y) if self._filter is None else \
@@ -167,15 +181,18 @@ class GazeTracker:
 
     # --- calibration ---------------------------------------------------------------
 
-    def calibration_targets(self, rows=3, cols=3, margin=0.10) -> list:
-        """Targets for the current viewport: ``[{"index", "x_px", "y_px"}, ...]``
-        row-major from the top-left (see ``calibration.grid_targets``)."""
-        targets = grid_targets(self.viewport_w_px, self.viewport_h_px, rows, cols, margin)
+    def calibration_targets(self, pattern=None) -> list:
+        """Targets for the current viewport: ``[{"index", "x_px", "y_px"}, ...]`` of
+        ``pattern`` ("9", "13", "16"; None: the ``calibration_points`` setting), see
+        ``calibration.calibration_pattern``."""
+        name = self._settings["calibration_points"] if pattern is None else pattern
+        targets = calibration_pattern(name, self.viewport_w_px, self.viewport_h_px)
         return [{"index": i, **t.to_dict()} for i, t in enumerate(targets)]
 
     def start_calibration(self) -> None:
         """Start collecting calibration samples (discarding any previous ones)."""
         self._collector = CalibrationCollector()
+        self._distances_cm = []  # viewing distance per calibration frame, from the irises
         self._reset_filter()
 
     def start_validation(self) -> list:
@@ -184,13 +201,14 @@ class GazeTracker:
         if self._model is None:
             raise CalibrationError("calibrate before validating")
         self._validating = {}
+        self._recentring = False
         return [{"index": i, **t.to_dict()}
                 for i, t in enumerate(validation_targets(self.viewport_w_px, self.viewport_h_px))]
 
     def finish_validation(self) -> dict:
         """Accuracy and precision on the validation targets (``Validation.to_dict()``);
         also kept for the session. Raises CalibrationError when no target has samples."""
-        if self._validating is None:
+        if self._validating is None or self._recentring:
             raise CalibrationError("start_validation() was not called")
         per_target = [(i, x, y, points) for i, (x, y, _, points) in sorted(self._validating.items())]
         self._validating = None
@@ -199,8 +217,36 @@ class GazeTracker:
         return self._validation
 
     def cancel_validation(self) -> None:
-        """Stop validating without a result."""
+        """Stop validating (or re-centring) without a result."""
         self._validating = None
+        self._recentring = False
+
+    def start_recentre(self) -> list:
+        """Start a drift correction: one target at the viewport's centre (returned as
+        ``[{"index", "x_px", "y_px"}]``), looked at like a validation target. Raises
+        CalibrationError without a model."""
+        if self._model is None:
+            raise CalibrationError("calibrate before re-centring")
+        self._validating = {}
+        self._recentring = True
+        return [{"index": 0, "x_px": self.viewport_w_px / 2, "y_px": self.viewport_h_px / 2}]
+
+    def finish_recentre(self) -> dict:
+        """Correct the model so the gaze lands on the re-centre target (no full
+        calibration); returns ``{"shift_px", "n_samples"}``: how far the correction moves
+        the gaze there. Raises CalibrationError without samples."""
+        if not self._recentring:
+            raise CalibrationError("start_recentre() was not called")
+        points = [(x, y, gaze) for x, y, _, gaze in self._validating.values() if gaze]
+        self.cancel_validation()
+        if not points:
+            raise CalibrationError("no gaze while re-centring (face not found?): try again")
+        tx, ty, gaze = points[0]
+        mx = sum(g[1] for g in gaze) / len(gaze)
+        my = sum(g[2] for g in gaze) / len(gaze)
+        self._model = self._model.recentred([(mx, my, tx, ty)])
+        self._reset_filter()
+        return {"shift_px": math.hypot(tx - mx, ty - my), "n_samples": len(gaze)}
 
     def _add_validation(self, t_ms, index, x_px, y_px, gaze) -> bool:
         """Keep a predicted (unfiltered: precision measures the jitter) gaze point once the
@@ -229,7 +275,11 @@ class GazeTracker:
         self._model = model
         self._collector = None
         self._reset_filter()
-        return model.summary()
+        if self._distances_cm:
+            self._distance_cm = statistics.median(self._distances_cm)
+            self._update_px_per_deg()
+        return {**model.summary(), "viewing_distance_cm": self._distance_cm,
+                "px_per_deg": self.px_per_deg}
 
     # --- outputs -------------------------------------------------------------------
 

@@ -20,9 +20,10 @@ from .errors import CalibrationError
 __all__ = ["TargetValidation", "Validation", "validate_gaze", "grade", "validation_targets",
            "VALIDATION_POINTS"]
 
-#: Validation targets as fractions of the viewport: between the calibration grid's
-#: points (10/50/90 %), so the model is measured where it interpolates.
-VALIDATION_POINTS = ((0.3, 0.3), (0.7, 0.3), (0.5, 0.55), (0.3, 0.7), (0.7, 0.7))
+#: Validation targets as fractions of the viewport: inside the calibrated area but on
+#: none of the 9-, 13- or 16-point patterns' targets, so the model is measured where
+#: it interpolates, on points it never saw.
+VALIDATION_POINTS = ((0.2, 0.3), (0.8, 0.3), (0.5, 0.75), (0.3, 0.55), (0.7, 0.55))
 
 #: Grades by overall accuracy (deg): (upper bound, word). WebGazer measures ~4 deg.
 GRADES = ((1.0, "excellent"), (2.0, "good"), (3.5, "fair"), (math.inf, "poor"))

@@ -88,3 +88,30 @@ def test_settings_are_validated_and_kept_across_reloads(open_page, base_url):
     poll(page, "window.gazeheatDebug.answered > 0", STARTUP_S)
     assert "corrupt" in page.inner_text("#message")
     assert page.input_value("select[name=filter]") == "one_euro"
+
+
+def test_recentre_after_calibration(open_page):
+    from conftest import calibrate_and_validate
+
+    page, _ = open_page("demo", "source=camera")
+    poll(page, "window.gazeheatDebug.answered > 0", STARTUP_S)
+    assert page.is_disabled("#btn-recentre")
+    calibrate_and_validate(page)
+    page.keyboard.press("x")
+    poll(page, "!document.getElementById('cal-target').hidden", 10)
+    result = poll(page, "window.gazeheatDebug.recentre", 30)
+    assert "error" not in result and result["n_samples"] > 10, result
+    assert "Re-centred" in page.inner_text("#message")
+
+
+def test_match_a_card_sets_the_screen_scale(open_page):
+    page, _ = open_page("demo", "source=camera")
+    poll(page, "window.gazeheatDebug.answered > 0", STARTUP_S)
+    page.keyboard.press("s")
+    page.click("#settings-card")
+    poll(page, "document.getElementById('card-dialog').open", 5)
+    page.fill("#card-width", "428")  # a card measured 428 CSS px wide: 50 px/cm
+    page.dispatch_event("#card-width", "input")
+    assert page.evaluate("document.getElementById('card-outline').getBoundingClientRect().width") == 428
+    page.click("#card-use")
+    poll(page, "window.gazeheatDebug.settings && gazeheatDebug.settings.screen_px_per_cm === 50", 10)
