@@ -77,8 +77,10 @@ const app = {
   lastVideoFrame_ms: 0,
   /** @type {?CalibrationRun} the calibration or validation targets being shown */
   run: null,
-  /** @type {"calibration"|"validation"} */
+  /** @type {"calibration"|"validation"|"recentre"} */
   runPhase: "calibration",
+  /** bad calibration targets have been shown again once in this calibration */
+  retriedTargets: false,
   calibrated: false,
   samples: 0,
   errorShown: false,
@@ -257,6 +259,7 @@ document.addEventListener("visibilitychange", () => {
 // --- calibration, then validation on targets the model never saw --------------------
 async function startCalibration() {
   try {
+    app.retriedTargets = false;
     const targets = await host.call("calibrationStart", {});
     ui.hideHeatmap();
     app.live.clear();
@@ -309,9 +312,22 @@ async function finishRun() {
 async function finishCalibration() {
   try {
     const summary = await host.call("calibrationFinish", {});
+    const bad = summary.bad_targets ?? [];
+    if (bad.length > 0 && !app.retriedTargets) {
+      // A target the gaze model could not fit (looked away, blinked): show it again once.
+      app.retriedTargets = true;
+      debug.retried = bad;
+      ui.showMessage(`${bad.length === 1 ? "One dot was" : `${bad.length} dots were`} not measured ` +
+        "well: look at it again.");
+      app.run = new CalibrationRun(await host.call("calibrationRetry", { indices: bad }), performance.now());
+      app.runPhase = "calibration";
+      return;
+    }
+    app.retriedTargets = false;
     debug.calibration = summary;
     app.calibrated = true;
   } catch (error) {
+    app.retriedTargets = false;
     debug.calibration = { error: error.message };
     host.call("calibrationCancel", {}).catch(onEngineError);
     ui.showMessage(`Calibration failed: ${error.message} Calibrate again; keep your face in view ` +

@@ -126,6 +126,7 @@ export const PY_CALLS = Object.freeze({
   calibrationStart: { fn: "calibration_start", args: [] },
   calibrationFinish: { fn: "calibration_finish", args: [] },
   calibrationCancel: { fn: "calibration_cancel", args: [] },
+  calibrationRetry: { fn: "calibration_retry", args: ["indices"] },
   validationStart: { fn: "validation_start", args: [] },
   validationFinish: { fn: "validation_finish", args: [] },
   validationCancel: { fn: "validation_cancel", args: [] },

@@ -230,3 +230,18 @@ def test_recentre_corrects_a_drift(calibrated):
     assert abs(sum(xs) / len(xs) - W / 2) < 25, "after re-centring the gaze lands on the target"
     with pytest.raises(CalibrationError):
         tracker.finish_recentre()
+
+
+def test_bad_targets_can_be_shown_again(calibrated):
+    tracker, face, t, _, summary = calibrated
+    targets = tracker.retry_targets([2, 7])
+    assert [x["index"] for x in targets] == [2, 7] and tracker.calibrating
+    for target in targets:
+        for _ in range(45):
+            tracker.process_frame(t, *face.frame(target["x_px"], target["y_px"]), target["index"],
+                                  target["x_px"], target["y_px"])
+            t += FRAME_MS
+    again = tracker.finish_calibration()
+    assert again["n_targets"] == 9 and not tracker.calibrating
+    with pytest.raises(CalibrationError):
+        GazeTracker(W, H).retry_targets([0])  # nothing calibrated yet

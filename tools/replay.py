@@ -65,7 +65,7 @@ def replay(recording_dir: Path, out: Path, landmarks_out: Path | None = None) ->
         landmarks_out.write_text(json.dumps({"recording": str(recording_dir), "frames": state["dump"]}))
     validation = session.get("validation") or {}
     print(f"replayed {state['frames']} frames ({state['noFace']} without a usable face) in "
-          f"{time.monotonic() - started:.1f} s; wrote {out}")
+          f"{time.monotonic() - started:.1f} s, decoded by {state['decoder']}; wrote {out}")
     if validation:
         print(f"validation: accuracy {validation['accuracy_deg']:.2f} deg "
               f"({validation['accuracy_px']:.0f} px), precision {validation['precision_deg']:.2f} deg, "

@@ -46,6 +46,7 @@ __all__ = [
     "calibration_start",
     "calibration_cancel",
     "calibration_finish",
+    "calibration_retry",
     "validation_start",
     "validation_finish",
     "validation_cancel",
@@ -134,6 +135,11 @@ def calibration_cancel() -> dict:
 def calibration_finish() -> dict:
     """Fit the model; result: the calibration summary."""
     return _call(lambda: _get().finish_calibration())
+
+
+def calibration_retry(indices) -> dict:
+    """Show bad targets again: result their targets; then ``calibration_finish``."""
+    return _call(lambda: _get().retry_targets(_clean(_dict(indices))))
 
 
 def validation_start() -> dict:

@@ -323,6 +323,13 @@ class CalibrationCollector:
         self._start_ms.clear()
         self._samples.clear()
 
+    def drop_targets(self, indices) -> None:
+        """Forget the samples and start times of these targets (to show them again)."""
+        drop = {_check.non_negative_int(i, "target index") for i in indices}
+        self._samples = [s for s in self._samples if s.target_index not in drop]
+        for i in drop:
+            self._start_ms.pop(i, None)
+
 
 @dataclass(frozen=True)
 class GazeModel:

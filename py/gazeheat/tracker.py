@@ -58,6 +58,7 @@ class GazeTracker:
         self._distance_cm = VIEWING_DISTANCE_CM
         self.configure({})
         self._collector = None
+        self._last_collector = None  # the finished calibration's samples, for retries
         self._model = None
         self._validating = None  # target index -> (x_px, y_px, first t_ms, [(t, x, y)])
         self._recentring = False  # the validation-like targets are a drift correction
@@ -257,6 +258,20 @@ class GazeTracker:
         entry[3].append((t_ms, gaze[0], gaze[1]))
         return True
 
+    def retry_targets(self, indices) -> list:
+        """Reopen the last calibration to show ``indices`` (bad targets) again: their
+        samples are dropped, the others kept; ``finish_calibration`` then refits.
+        Returns those targets (as ``calibration_targets``). Raises CalibrationError
+        when there is no finished calibration to reopen."""
+        if self._last_collector is None:
+            raise CalibrationError("there is no calibration to show targets of again")
+        wanted = {int(i) for i in indices}
+        targets = [t for t in self.calibration_targets() if t["index"] in wanted]
+        self._last_collector.drop_targets(wanted)
+        self._collector, self._last_collector = self._last_collector, None
+        self._distances_cm = []
+        return targets
+
     def cancel_calibration(self) -> None:
         """Stop calibrating without fitting: the previous model (if any) stays in use.
         Does nothing when not calibrating."""
@@ -273,7 +288,7 @@ class GazeTracker:
             raise CalibrationError("start_calibration() was not called")
         model = GazeModel.fit(self._collector)
         self._model = model
-        self._collector = None
+        self._last_collector, self._collector = self._collector, None
         self._reset_filter()
         if self._distances_cm:
             self._distance_cm = statistics.median(self._distances_cm)

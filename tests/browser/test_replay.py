@@ -60,6 +60,7 @@ def test_replay_turns_every_frame_into_a_sample(tmp_path, codec):
     assert session["source"]["video"] == f"webcam-{codec}.webm"
     assert session["calibration_summary"]["n_targets"] == 5
     assert "warning" not in result.stderr
+    assert "decoded by webcodecs" in result.stdout, "every frame: WebCodecs, not a playing <video>"
 
 
 def test_replay_refuses_a_hostile_video_name(tmp_path):
@@ -97,6 +98,7 @@ def test_a_webcam_recording_saved_by_the_page_replays(open_page, tmp_path):
     out = tmp_path / "session.json"
     result = replay(directory, out)
     assert result.returncode == 0, result.stderr
+    assert "decoded by webcodecs" in result.stdout  # MediaRecorder's unknown-size clusters
     session = validate_session(json.loads(out.read_text()))
     assert session["calibration_summary"]["n_targets"] == 9
     assert len(session["validation"]["targets"]) == 5
