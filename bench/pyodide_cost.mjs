@@ -1,7 +1,8 @@
 // Per-frame Python cost inside Pyodide (the worker's runtime), measured in Node:
 // features + gaze model + filter through gazeheat._worker.frame, called from JS with a
 // Float32Array and converted back as the worker does. Also fixation detection on one
-// hour of 30 Hz samples. Prints one JSON object on stdout.
+// hour of 30 Hz samples, and a 100,000-sample heatmap at 1920x1080. Prints one JSON
+// object on stdout.
 //
 // Usage (from build.py bench): node bench/pyodide_cost.mjs DIST_PY_ZIP
 import { readFileSync } from "node:fs";
@@ -64,8 +65,11 @@ pyodide.FS.mkdirTree("/repo");
 pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: ROOT }, "/repo");
 pyodide.pyimport("sys").path.insert(0, "/repo/bench");
 const fixations = pyodide.pyimport("fixations").run().toJs({ dict_converter: Object.fromEntries });
+// A heatmap of 100,000 samples at 1920x1080 (bench/heatmap.py): coarse grid, full size.
+const heatmap = pyodide.pyimport("heatmap").run().toJs({ dict_converter: Object.fromEntries });
 
 console.log(JSON.stringify({
   frame_ms: { median: pct(0.5), p99: pct(0.99), n: FRAMES },
   fixations,
+  heatmap,
 }));

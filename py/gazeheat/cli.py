@@ -69,6 +69,7 @@ def main(argv=None) -> int:
 
 def _heatmap(args) -> str:
     session = _load_session(args.session)
+    args.px_per_deg = _px_per_deg(args, session)
     image = _load_stimulus(args.stimulus)
     geometry = _geometry(session, image, args.stimulus)
     settings = _settings(session)
@@ -98,6 +99,7 @@ def _heatmap(args) -> str:
 
 def _gazeplot(args) -> str:
     session = _load_session(args.session)
+    args.px_per_deg = _px_per_deg(args, session)
     image = _load_stimulus(args.stimulus)
     geometry = _geometry(session, image, args.stimulus)
     fixations = _fixations(session, _settings(session), args.px_per_deg)
@@ -113,6 +115,7 @@ def _csv(args) -> str:
     if not args.samples and not args.fixations:
         raise _UserError("nothing to write: give --samples FILE and/or --fixations FILE")
     session = _load_session(args.session)
+    args.px_per_deg = _px_per_deg(args, session)
     geometry = (StimulusGeometry.from_dict(session["stimulus"])
                 if session.get("stimulus") is not None else None)
     written = []
@@ -168,6 +171,14 @@ def _geometry(session: dict, image, image_path) -> StimulusGeometry:
         return geometry.resized(width, height)
     return StimulusGeometry("image", width, height, 0.0, 0.0, geometry.rect_w_px,
                             geometry.rect_h_px, os.path.basename(image_path))
+
+
+def _px_per_deg(args, session: dict) -> float:
+    """--px-per-deg, else the session's own (the page stores what it measured)."""
+    if args.px_per_deg is not None:
+        return args.px_per_deg
+    value = session.get("px_per_deg")
+    return value if isinstance(value, (int, float)) and value > 0 else C.DEFAULT_PX_PER_DEG
 
 
 def _settings(session: dict) -> dict:
@@ -232,8 +243,9 @@ def _parser() -> argparse.ArgumentParser:
                                 "session's stimulus or viewport")
             p.add_argument("-o", "--output", metavar="OUT.png", required=True,
                            help="the PNG to write")
-        p.add_argument("--px-per-deg", type=_positive, default=C.DEFAULT_PX_PER_DEG,
-                       metavar="P", help="CSS px per degree of visual angle (default "
+        p.add_argument("--px-per-deg", type=_positive, default=None,
+                       metavar="P", help="CSS px per degree of visual angle (default: the "
+                                         "session's, measured while calibrating, else "
                                          f"{C.DEFAULT_PX_PER_DEG:.1f}: 96 dpi at 60 cm)")
 
     heat = commands.add_parser("heatmap", help="heatmap PNG at the stimulus's native size",

@@ -67,6 +67,7 @@ class Replay:
             [(s["t_ms"], s["x"], s["y"]) for s in samples], px_per_deg=self.px_per_deg,
             **fixation_params(self.settings))]
         session["settings"] = dict(self.settings)
+        session["px_per_deg"] = self.px_per_deg
         session["source"] = {"kind": "replay", "video": self.recording.video,
                              "frames": len(self._frames)}
         return session

@@ -339,6 +339,7 @@ class GazeTracker:
         # Added fields (version 1 stays: readers ignore what they do not know).
         session["fixations"] = self.fixations()
         session["settings"] = self.settings
+        session["px_per_deg"] = self.px_per_deg
         if self._stimulus is not None:
             session["stimulus"] = dict(self._stimulus)
         if self._validation is not None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from chromium import poll
 from conftest import calibrate_and_validate
+from gazeheat.cli import main as cli_main
 from gazeheat.png import decode_png_rgba
 
 STARTUP_S = 90
@@ -54,6 +55,13 @@ def test_record_over_an_image_and_download_everything(open_page, tmp_path):
     fixations = download(page, "fixations", tmp_path).read_text("utf-8").splitlines()
     assert fixations[0].startswith("index,start_ms,end_ms,duration_ms,x_px,y_px")
     assert len(fixations) - 1 == summary["n_fixations"]
+
+    # The same session renders identically from the command line.
+    session = download(page, "session", tmp_path)
+    overlay = download(page, "overlay", tmp_path)
+    cli_png = tmp_path / "cli.png"
+    assert cli_main(["heatmap", str(session), "--stimulus", str(STIMULUS), "-o", str(cli_png)]) == 0
+    assert cli_png.read_bytes() == overlay.read_bytes(), "the page and the CLI rendered differently"
     assert page.errors == []
 
 
