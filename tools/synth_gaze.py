@@ -115,6 +115,9 @@ try:
 except ImportError:
     import demo_video  # run as a script, or with tools/ on sys.path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "py"))
+from gazeheat.recording import RecordingTarget as Target, make_recording  # noqa: E402
+
 __all__ = ["Target", "generate_recording", "main", "plan_scenario"]
 
 GENERATOR = "gazeheat tools/synth_gaze.py"
@@ -239,21 +242,6 @@ NOISE_SIGMA = 2.0  # grey levels, per RGB channel, per frame
 WEBM_BITRATE = "2500k"
 WEBM_CRF = "10"
 WEBM_CPU_USED = "4"
-
-
-@dataclass(frozen=True)
-class Target:
-    """One target of the recording: shown at (x, y) CSS px of the viewport from start_ms
-    to end_ms (ms from the first frame). phase is "calibration" or "validation"."""
-
-    phase: str
-    x: float
-    y: float
-    start_ms: float
-    end_ms: float
-
-    def to_dict(self) -> dict:
-        return {"phase": self.phase, "x": self.x, "y": self.y, "start_ms": self.start_ms, "end_ms": self.end_ms}
 
 
 @dataclass(frozen=True)
@@ -865,12 +853,9 @@ def _recording_json(targets: list[Target], seed: int, free_viewing_s: float, n_f
                     renderer: _Renderer) -> dict:
     rig = renderer.rig
     r = lambda v, d=3: round(float(v), d)  # noqa: E731
+    # The normative part is made (and checked) by the package's own recording writer.
     return {
-        "format": "gazeheat.recording",
-        "version": 1,
-        "video": "video.webm",
-        "viewport": {"width": VIEWPORT_W_PX, "height": VIEWPORT_H_PX},
-        "targets": [t.to_dict() for t in targets],
+        **make_recording("video.webm", VIEWPORT_W_PX, VIEWPORT_H_PX, [t.to_dict() for t in targets]),
         "synthetic": {
             "generator": GENERATOR,
             "generator_version": GENERATOR_VERSION,
