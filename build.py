@@ -18,7 +18,6 @@ import argparse
 import functools
 import hashlib
 import http.server
-import json
 import os
 import shutil
 import subprocess

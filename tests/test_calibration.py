@@ -490,7 +490,7 @@ def test_recentred_with_one_point_recovers_an_offset():
 def test_recentred_with_spread_points_fits_offset_and_scale():
     rng = random.Random(16)
     model = GazeModel.fit(_samples(rng, noise=0.002))
-    points, wanted = [], []
+    points = []
     for x, y in ((200, 150), (1080, 150), (640, 360), (200, 570), (1080, 570)):
         px, py = model.predict_vector(_inputs(*_eyes_for(x, y)))
         points.append((px, py, 12.0 + 1.1 * px, -30.0 + 0.95 * py))

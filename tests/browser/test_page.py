@@ -2,10 +2,7 @@
 Python in Pyodide → gaze dot → heatmap PNG. Loose bounds, no timing assertions."""
 from __future__ import annotations
 
-import io
-import struct
 import time
-import zlib
 
 from gazeheat.features import irises_inside_eyes
 from gazeheat.png import decode_png_rgba
