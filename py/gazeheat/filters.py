@@ -73,11 +73,9 @@ class OneEuroFilter:
 
         Raises InputError if any argument is not a finite number.
         """
-        t_ms = _check.finite(t_ms, "t_ms")
-        x = _check.finite(x, "x")
-        y = _check.finite(y, "y")
+        t_ms, x, y = _checked(t_ms, x, y)
         last = self._t_ms
-        if last is None or t_ms < last or t_ms - last > self.max_gap_ms:
+        if _restarts(last, t_ms, self.max_gap_ms):
             self.reset()
             self._t_ms, self._x, self._y = t_ms, x, y
             return x, y
@@ -158,11 +156,9 @@ class KalmanFilter:
 
         Raises InputError if any argument is not a finite number.
         """
-        t_ms = _check.finite(t_ms, "t_ms")
-        x = _check.finite(x, "x")
-        y = _check.finite(y, "y")
+        t_ms, x, y = _checked(t_ms, x, y)
         last = self._t_ms
-        if last is None or t_ms < last or t_ms - last > self.max_gap_ms:
+        if _restarts(last, t_ms, self.max_gap_ms):
             return self._restart(t_ms, x, y)
         if t_ms == last:
             return self._x, self._y
@@ -270,3 +266,14 @@ def _sample_values(sample, index: int) -> tuple:
 
 def _alpha(cutoff_hz: float, dt_s: float) -> float:
     return 1.0 / (1.0 + 1.0 / (_TWO_PI * cutoff_hz * dt_s))
+
+
+def _checked(t_ms, x, y) -> tuple:
+    """``(t_ms, x, y)`` as finite floats; InputError naming the first that is not."""
+    return _check.finite(t_ms, "t_ms"), _check.finite(x, "x"), _check.finite(y, "y")
+
+
+def _restarts(last_ms, t_ms, max_gap_ms) -> bool:
+    """A filter starts afresh on its first sample, when time goes back, or after a gap
+    longer than ``max_gap_ms`` (old state would drag the dot across the gap)."""
+    return last_ms is None or t_ms < last_ms or t_ms - last_ms > max_gap_ms
