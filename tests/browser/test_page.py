@@ -163,3 +163,13 @@ def test_hidden_tab_pauses_and_tracking_resumes(open_page):
         document.dispatchEvent(new Event('visibilitychange'));
     }""")
     poll(page, "document.getElementById('status').dataset.state === 'uncalibrated'", 10)
+
+
+def test_every_toolbar_control_is_on_screen(open_page):
+    page, _ = open_page("demo", "source=camera")
+    poll(page, "window.gazeheatDebug.answered > 0", STARTUP_S)
+    off = page.evaluate("""[...document.querySelectorAll('#toolbar button, #toolbar label')]
+        .filter(el => { const r = el.getBoundingClientRect();
+                        return r.left < 0 || r.right > innerWidth || r.width === 0; })
+        .map(el => el.id || el.textContent.trim())""")
+    assert off == [], f"toolbar controls off screen: {off}"
