@@ -93,21 +93,28 @@ export class RecordPanel {
   }
 
   /**
-   * @param {{colormaps: Array<[string, string]>, weightings: Array<[string, string]>}} options
-   *        [value, label] pairs from Python
+   * @param {{colormaps: Array<[string, string]>, weightings: Array<[string, string]>,
+   *          opacity: number, cutoff: number}} options  [value, label] pairs and defaults from Python
    */
   setRenderOptions(options) {
     const form = $("results-options");
     for (const [name, pairs] of [["colormap", options.colormaps], ["weighting", options.weightings]]) {
       const select = form.elements[name];
+      if (select.options.length) continue; // keep what the person chose last time
       select.replaceChildren(...pairs.map(([value, label]) => new Option(label, value)));
+    }
+    if (!form.dataset.ready) {
+      form.elements.opacity.value = String(options.opacity);
+      form.elements.cutoff.value = String(options.cutoff);
+      form.dataset.ready = "1";
     }
   }
 
   /** The rendering options chosen in the results dialog. */
   renderOptions() {
     const form = $("results-options");
-    return { colormap: form.elements.colormap.value, weighting: form.elements.weighting.value };
+    return { colormap: form.elements.colormap.value, weighting: form.elements.weighting.value,
+      opacity: Number(form.elements.opacity.value), cutoff: Number(form.elements.cutoff.value) };
   }
 
   /** Show the results dialog with a summary line and a preview PNG. */

@@ -355,9 +355,11 @@ def recording_stop(rgba=None, width_px=None, height_px=None) -> dict:
 
 def render_options() -> dict:
     """Choices for the page's results panel: ``{"colormaps": [[key, label]...],
-    "weightings": [[key, label]...]}``."""
+    "weightings": [[key, label]...], "opacity", "cutoff"}`` (the defaults of both)."""
+    default = HeatmapStyle()
     return _call(lambda: {"colormaps": [[k, v] for k, v in COLORMAP_LABELS.items()],
-                          "weightings": [[k, WEIGHTING_LABELS[k]] for k in WEIGHTINGS]})
+                          "weightings": [[k, WEIGHTING_LABELS[k]] for k in WEIGHTINGS],
+                          "opacity": default.opacity, "cutoff": default.cutoff})
 
 
 def webcam_recording_zip(video_name, video_bytes, targets) -> dict:

@@ -62,6 +62,16 @@ def test_record_over_an_image_and_download_everything(open_page, tmp_path):
     cli_png = tmp_path / "cli.png"
     assert cli_main(["heatmap", str(session), "--stimulus", str(STIMULUS), "-o", str(cli_png)]) == 0
     assert cli_png.read_bytes() == overlay.read_bytes(), "the page and the CLI rendered differently"
+
+    # Changing the look in the results panel changes the download the same way.
+    page.fill("#results-options input[name=opacity]", "0.4")
+    page.select_option("#results-options select[name=colormap]", "viridis")
+    page.dispatch_event("#results-options", "change")
+    restyled = download(page, "overlay", tmp_path)
+    assert restyled.read_bytes() != overlay.read_bytes()
+    assert cli_main(["heatmap", str(session), "--stimulus", str(STIMULUS), "--opacity", "0.4",
+                     "--colormap", "viridis", "-o", str(cli_png)]) == 0
+    assert cli_png.read_bytes() == restyled.read_bytes()
     assert page.errors == []
 
 
