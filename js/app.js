@@ -1,12 +1,15 @@
 // Wires the app: start-up, the per-frame loop (video -> MediaPipe -> worker -> dot),
 // calibration, heatmap. The only module that knows all the others.
 import { CalibrationRun } from "./calibration.js";
+import { forgetCalibration, keepCalibration, loadSavedCalibration } from "./calibration_store.js";
 import { CameraError, closeSource, openCamera, openDemo } from "./camera.js";
-import { FRAME_CHECK, LIVE_VIEWS, STORAGE_KEYS, VIEW, WORKER } from "./constants.js";
+import { EyeCropper } from "./eye_crop.js";
+import { FRAME_CHECK, LIVE_VIEWS, SESSION_STORE, STORAGE_KEYS, VIEW, WORKER } from "./constants.js";
 import { FrameChecker } from "./frame_check.js";
 import { LiveView } from "./live_view.js";
 import { STARTUP_PHASES } from "./messages.js";
 import { RecordPanel } from "./record_panel.js";
+import { SessionStore, newRecordingId } from "./session_store.js";
 import { SettingsPanel } from "./settings_panel.js";
 import { StimulusView, loadImage } from "./stimulus_view.js";
 import { loadJson, removeKey, saveJson } from "./storage.js";
@@ -24,6 +27,10 @@ const debug = {
   startup: {},
   /** Latest landmarks (only with ?debug=1, copied before transfer). */
   lastLandmarks: null,
+  /** Frames sent with eye patches, and without (the crop failed). */
+  eyePatches: { sent: 0, missing: 0 },
+  /** Self-calibration clicks sent to Python ("Learn from clicks" on), by outcome. */
+  clicks: { accepted: 0, rejected: 0, lastReason: null },
 };
 window.gazeheatDebug = debug;
 
@@ -73,6 +80,10 @@ const app = {
   /** landmarker.detectFace, once its module has loaded */
   detectFace: null,
   checker: new FrameChecker(),
+  /** @type {?EyeCropper} made on the first frame with a face */
+  cropper: null,
+  /** the "Learn from clicks" setting is on */
+  learnFromClicks: false,
   lastFrameTime_ms: 0,
   lastVideoFrame_ms: 0,
   /** @type {?CalibrationRun} the calibration or validation targets being shown */
@@ -97,6 +108,21 @@ const app = {
   renderOptions: null,
   /** @type {?WebcamRecorder} */
   webcamRecorder: null,
+  /** @type {?import("./calibration_store.js").SavedCalibration} offered for this setup */
+  keptCalibration: null,
+  /** @type {?Object} the last validation result, kept with the calibration */
+  validation: null,
+  /** @type {?Promise<SessionStore>} opened on first use */
+  store: null,
+  /**
+   * The recording being written to the session store: its id, the next chunk number,
+   * how many samples are stored, the queue of writes, the flush timer.
+   * @type {?{id: string, participant: string, created: string, seq: number, stored: number,
+   *          queue: Promise<void>, timer: number}}
+   */
+  keeping: null,
+  /** @type {?string} why the current or last recording is not (wholly) kept, null if it is */
+  keepingError: null,
 };
 
 function updateControls() {
@@ -130,6 +156,7 @@ async function begin(open) {
     const { width_px, height_px } = ui.viewportSize();
     await host.call("init", { viewport_w_px: width_px, viewport_h_px: height_px });
     await setUpSettings();
+    offerKeptCalibration();
   } catch (error) {
     closeSource(video);
     ui.showScreen("start");
@@ -203,13 +230,19 @@ function onVideoFrame() {
     return;
   }
   const collecting = step !== null && step.collecting;
+  // The eye images for the appearance model; cut before the landmarks are transferred.
+  app.cropper ??= new EyeCropper();
+  const patches = app.cropper.crop(video, video.videoWidth, video.videoHeight, face.landmarks);
+  debug.eyePatches[patches ? "sent" : "missing"]++;
   host.call("frame", {
     t_ms, landmarks: face.landmarks, matrix: face.matrix,
     image_w_px: video.videoWidth, image_h_px: video.videoHeight,
     target_index: collecting ? step.index : null,
     target_x_px: collecting ? step.target.x_px : null,
     target_y_px: collecting ? step.target.y_px : null,
-  }, [face.landmarks.buffer, face.matrix.buffer]).then(onSample, onEngineError);
+    eye_patches: patches,
+  }, [face.landmarks.buffer, face.matrix.buffer, ...(patches ? [patches.buffer] : [])])
+    .then(onSample, onEngineError);
 }
 
 /** @param {import("./messages.js").GazeSample} sample */
@@ -226,6 +259,22 @@ function onSample(sample) {
     if (app.samples === 1 || app.samples % 30 === 0) updateControls();
   }
 }
+
+/**
+ * Self-calibration: with "Learn from clicks" on, every click while tracking goes to
+ * Python with its time; Python pairs it with the latest frame and refuses clicks far
+ * from the gaze. Refused clicks are silent (counted in gazeheatDebug.clicks).
+ * @param {MouseEvent} event
+ */
+function onPageClick(event) {
+  if (!app.learnFromClicks || !app.running || !app.calibrated || app.run) return;
+  host.call("click", { t_ms: performance.now(), x_px: event.clientX, y_px: event.clientY })
+    .then((result) => {
+      debug.clicks[result.accepted ? "accepted" : "rejected"]++;
+      debug.clicks.lastReason = result.reason;
+    }, onEngineError);
+}
+document.addEventListener("click", onPageClick);
 
 function onEngineError(error) {
   debug.engineErrors++;
@@ -326,6 +375,9 @@ async function finishCalibration() {
     app.retriedTargets = false;
     debug.calibration = summary;
     app.calibrated = true;
+    app.validation = null;
+    ui.offerSavedCalibration(null);
+    await keepCurrentCalibration();
   } catch (error) {
     app.retriedTargets = false;
     debug.calibration = { error: error.message };
@@ -346,6 +398,8 @@ async function finishValidation() {
   try {
     const validation = await host.call("validationFinish", {});
     debug.validation = validation;
+    app.validation = validation;
+    await keepCurrentCalibration();
     ui.showValidation(validation, app.source?.kind === "demo");
   } catch (error) {
     debug.validation = { error: error.message };
@@ -371,11 +425,73 @@ async function finishRecentre() {
   try {
     const result = await host.call("recentreFinish", {});
     debug.recentre = result;
+    await keepCurrentCalibration();
     ui.showMessage(`Re-centred: the gaze was ${Math.round(result.shift_px)} px off at the centre ` +
       "and is corrected now.");
   } catch (error) {
     debug.recentre = { error: error.message };
     ui.showMessage(`Re-centring failed: ${error.message}`, true);
+  }
+}
+
+// --- a kept calibration: skip the full calibration on the same setup ---------------
+/** The camera and screen a calibration holds for. @returns {import("./calibration_store.js").Setup} */
+function currentSetup() {
+  const video = ui.elements.video;
+  return { camera: { label: app.source?.label ?? "", width_px: video.videoWidth, height_px: video.videoHeight },
+    screen: ui.screenGeometry() };
+}
+
+/** Offer the kept calibration if it fits this setup, or say why it does not. */
+function offerKeptCalibration() {
+  const { saved, problem } = loadSavedCalibration(currentSetup());
+  app.keptCalibration = saved;
+  debug.savedCalibration = { offered: saved !== null, problem };
+  if (saved === null) {
+    ui.offerSavedCalibration(null);
+    if (problem) ui.showMessage(`The saved calibration cannot be used: ${problem}. Calibrate (C).`);
+    return;
+  }
+  const quality = saved.accuracy_deg === null ? "" : ` · ${saved.accuracy_deg.toFixed(1)}° (${saved.grade})`;
+  const description = `kept ${new Date(saved.saved_at).toLocaleString()}${quality}`;
+  ui.offerSavedCalibration(description);
+  ui.showMessage(`A calibration ${description} fits this camera and screen: “Use saved calibration” (U) ` +
+    "skips the 9 dots and checks it with 5. Or Calibrate (C) afresh.");
+}
+
+/** Track with the kept calibration, then validate it at once (5 dots). */
+async function useSavedCalibration() {
+  const saved = app.keptCalibration;
+  if (saved === null || app.run) return;
+  ui.offerSavedCalibration(null);
+  app.keptCalibration = null;
+  try {
+    await host.call("calibrationRestore", { saved: saved.calibration });
+  } catch (error) {
+    forgetCalibration();
+    ui.showMessage(`The saved calibration cannot be used (${error.message}). Calibrate (C).`, true);
+    return;
+  }
+  app.calibrated = true;
+  debug.calibration = { restored: true };
+  ui.showMessage("");
+  try {
+    app.run = new CalibrationRun(await host.call("validationStart", {}), performance.now());
+    app.runPhase = "validation";
+  } catch (error) {
+    ui.showMessage(`The saved calibration is in use, but it could not be checked: ${error.message}`, true);
+  }
+  updateControls();
+}
+
+/** Keep the model now in use for next time (with the last validation, if any). */
+async function keepCurrentCalibration() {
+  try {
+    const calibration = await host.call("calibrationSaved", {});
+    const error = keepCalibration(currentSetup(), calibration, app.validation);
+    if (error) ui.showMessage(`The calibration works but is not kept for next time: ${error}.`, true);
+  } catch (error) {
+    onEngineError(error);
   }
 }
 
@@ -458,6 +574,7 @@ async function setUpSettings() {
     removeKey(STORAGE_KEYS.settings);
     values = await host.call("configure", { settings: {} });
   }
+  app.learnFromClicks = values.learn_from_clicks === "on";
   app.settings = new SettingsPanel(schema, applySettings);
   app.settings.show(values);
 }
@@ -467,6 +584,7 @@ async function applySettings(values) {
   try {
     const applied = await host.call("configure", { settings: values });
     debug.settings = applied;
+    app.learnFromClicks = applied.learn_from_clicks === "on";
     refreshLive();
     return saveJson(STORAGE_KEYS.settings, applied);
   } catch (error) {
@@ -501,6 +619,7 @@ async function startRecording(choice) {
   ui.hideHeatmap();
   app.recordPanel.started(performance.now());
   debug.recording = { started: true };
+  await startKeeping(choice);
 }
 
 async function stopRecording() {
@@ -509,18 +628,21 @@ async function stopRecording() {
   const pixels = app.stimulus.geometry?.kind === "screen" ? app.stimulus.pixels() : null;
   app.recordPanel.stopped();
   try {
+    const picture = pixels ? await app.stimulus.pictureBlob() : null;
     const summary = await host.call("recordingStop", pixels ? { rgba: pixels.rgba,
       width_px: pixels.width_px, height_px: pixels.height_px } : {},
     pixels ? [pixels.rgba.buffer] : []);
     debug.recording = summary;
+    await finishKeeping(picture && { blob: picture, media_type: "image/png" });
     app.stimulus.hide();
     app.renderOptions ??= await host.call("renderOptions", {});
     app.recordPanel.setRenderOptions(app.renderOptions);
     const preview = await host.call("renderHeatmap", { options: previewOptions("overlay") });
     const seconds = (summary.duration_ms / 1000).toFixed(1);
+    const kept = app.keepingError ?? "Kept in this browser: see the Dashboard.";
     app.recordPanel.showResults(`${seconds} s recorded over ${app.stimulus.geometry.name}: ` +
-      `${summary.n_valid} of ${summary.n_samples} samples with gaze, ${summary.n_fixations} fixations.`,
-    preview.png);
+      `${summary.n_valid} of ${summary.n_samples} samples with gaze, ${summary.n_fixations} fixations. ` +
+      kept, preview.png);
   } catch (error) {
     app.stimulus.hide();
     ui.showMessage(`The recording could not be finished: ${error.message}`, true);
@@ -566,6 +688,108 @@ async function downloadResult(what) {
   }
 }
 
+// --- keeping recordings in the browser (IndexedDB), a chunk every second -----------
+/** The session store, opened once. @returns {Promise<SessionStore>} */
+function sessionStore() {
+  app.store ??= SessionStore.open().catch((error) => {
+    app.store = null; // try again next time (e.g. after the person freed storage)
+    throw error;
+  });
+  return app.store;
+}
+
+/** Image types a session file can carry (see docs/session.md, stimulus_image). */
+const KEPT_IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp"];
+
+/** The stimulus picture to keep with the session; a shared screen's comes at the end. */
+async function stimulusPicture(choice) {
+  if (choice.kind === "screen") return null;
+  let blob = null;
+  if (choice.kind === "file") blob = choice.file;
+  else if (choice.kind === "sample") blob = await (await fetch(choice.file)).blob();
+  if (blob === null || !KEPT_IMAGE_TYPES.includes(blob.type)) blob = await app.stimulus.pictureBlob();
+  return { blob, media_type: blob.type };
+}
+
+/** Start writing the new recording to the store; if that fails it goes on in memory. */
+async function startKeeping(choice) {
+  app.keepingError = null;
+  try {
+    const store = await sessionStore();
+    const header = await host.call("session", { created_iso: new Date().toISOString() });
+    delete header.samples; // recorded from now on, in chunks
+    delete header.fixations;
+    const id = newRecordingId();
+    const participant = app.recordPanel.participant();
+    await store.begin({ id, participant, created: header.created, viewport: header.viewport,
+      stimulus: header.stimulus ?? null, stimulus_name: header.stimulus?.name ?? "page",
+      accuracy_deg: header.validation?.accuracy_deg ?? null, grade: header.validation?.grade ?? null,
+      header }, await stimulusPicture(choice));
+    app.keeping = { id, participant, created: header.created, seq: 0, stored: 0,
+      queue: Promise.resolve(), timer: setInterval(queueFlush, SESSION_STORE.flushIntervalMs) };
+    debug.kept = { id, chunks: 0, samples: 0, finished: false };
+  } catch (error) {
+    notKept(`This recording is not being kept in the browser: ${error.message}`);
+  }
+}
+
+/** Write what was recorded since the last write (writes never overlap). */
+function queueFlush() {
+  const keeping = app.keeping;
+  if (keeping === null) return Promise.resolve();
+  keeping.queue = keeping.queue.then(() => flushKept(keeping));
+  return keeping.queue;
+}
+
+async function flushKept(keeping) {
+  if (app.keeping !== keeping) return;
+  try {
+    const tail = await host.call("recordingTail", { start: keeping.stored });
+    const n = tail.t_ms.length;
+    if (n === 0) return;
+    await (await sessionStore()).append(keeping.id, keeping.seq, {
+      t_ms: Float64Array.from(tail.t_ms), x: Float64Array.from(tail.x, (v) => v ?? NaN),
+      y: Float64Array.from(tail.y, (v) => v ?? NaN) });
+    keeping.seq++;
+    keeping.stored += n;
+    debug.kept = { id: keeping.id, chunks: keeping.seq, samples: keeping.stored, finished: false };
+  } catch (error) {
+    stopKeeping(keeping);
+    notKept(`This recording is no longer being kept in the browser: ${error.message}`);
+  }
+}
+
+/** Say (now, and in the results) that the recording is not kept; it goes on in memory. */
+function notKept(text) {
+  app.keepingError = text;
+  ui.showMessage(`${text} The recording goes on; download the session at the end.`, true);
+}
+
+function stopKeeping(keeping) {
+  clearInterval(keeping.timer);
+  if (app.keeping === keeping) app.keeping = null;
+}
+
+/** The recording stopped: write the last samples, then the whole session. */
+async function finishKeeping(picture) {
+  const keeping = app.keeping;
+  if (keeping === null) return;
+  clearInterval(keeping.timer);
+  await queueFlush();
+  if (app.keeping !== keeping) return; // writing failed meanwhile (already said)
+  stopKeeping(keeping);
+  try {
+    const session = await host.call("session", { created_iso: keeping.created });
+    session.participant = keeping.participant;
+    session.recording_id = keeping.id;
+    await (await sessionStore()).finish(keeping.id, session, picture);
+    debug.kept = { id: keeping.id, chunks: keeping.seq, samples: session.samples.length, finished: true };
+  } catch (error) {
+    notKept(`The end of this recording was not kept in the browser: ${error.message} ` +
+      "Its samples up to the last second are.");
+  }
+}
+
 // --- webcam recordings for re-analysis ---------------------------------------------
 async function toggleWebcamRecording() {
   if (!app.running) return;
@@ -606,6 +830,7 @@ ui.bindControls({
   onCalibrate: startCalibration,
   onAcceptCalibration: acceptCalibration,
   onRecentre: startRecentre,
+  onSavedCalibration: useSavedCalibration,
   onEscape: () => (app.recordPanel.recording ? stopRecording() : cancelCalibration()),
   onRecord: () => app.recordPanel.open(),
   onWebcamRecording: toggleWebcamRecording,

@@ -104,6 +104,7 @@ export const LIVE_VIEWS = Object.freeze([
 export const SHORTCUTS = Object.freeze([
   { shortcut: "c", label: "Calibrate" },
   { shortcut: "x", label: "Re-centre: correct a drift by looking at one dot" },
+  { shortcut: "u", label: "Use the saved calibration (when offered), then check it with 5 dots" },
   { shortcut: "r", label: "Record over an image, a page or a shared screen" },
   { shortcut: "w", label: "Record the webcam video for re-analysis (build.py replay) on/off" },
   { shortcut: "s", label: "Settings" },
@@ -115,10 +116,63 @@ export const SHORTCUTS = Object.freeze([
 export const STORAGE_KEYS = Object.freeze({
   settings: "gazeheat.settings.v1",
   views: "gazeheat.views.v1",
+  // The fitted gaze model with the setup it was fitted on (the record carries its own
+  // format version too, so an old one is recognised and explained rather than misread).
+  calibration: "gazeheat.calibration",
+});
+
+/** A kept calibration: what must still match for it to be offered again. */
+export const SAVED_CALIBRATION = Object.freeze({
+  format: "gazeheat.saved-calibration",
+  version: 1,
+  maxAgeDays: 30, // older: heads, chairs and lighting have moved on; calibrate afresh
+});
+
+/** Sessions kept in IndexedDB while and after they are recorded (js/session_store.js). */
+export const SESSION_STORE = Object.freeze({
+  dbName: "gazeheat",
+  dbVersion: 1,
+  flushIntervalMs: 1000, // a crash loses at most this much of a recording
 });
 
 /** Recording over a stimulus. */
 export const RECORDING = Object.freeze({
   gridSpacingPx: 80, // the grid page: one line every 80 CSS px
   maxStimulusPixels: 40e6, // refuse larger images (decoding them could exhaust memory)
+});
+
+/** The dashboard (site/dashboard.html): many sessions, aggregates, areas of interest. */
+export const DASHBOARD = Object.freeze({
+  // The session file limit of docs/session.md (gazeheat.constants.MAX_SESSION_BYTES):
+  // a larger file is refused from its size alone, before a byte of it is read.
+  maxImportBytes: 512 * 1024 * 1024,
+  // Media types a session may embed as its stimulus picture (SESSION_IMAGE_MEDIA_TYPES);
+  // a stored picture of another type is exported as PNG.
+  embeddableImageTypes: ["image/png", "image/jpeg", "image/webp"],
+  maxErrorDeg: 2.0, // aggregate: default limit on the validation error, degrees
+  replayTrailMs: 1500, // the replay draws the last 1.5 s of gaze as a fading trail
+  replayDotCssPx: 9, // radius of the replay's gaze dot as displayed, CSS px
+  replaySpeeds: [0.5, 1, 2, 4],
+  aoiMinSizePx: 4, // stimulus px: a shorter drag is a click, not a rectangle
+  aoiCloseDistanceCssPx: 8, // a click this close to a polygon's first vertex closes it
+  aoiMaxNameChars: 100, // gazeheat.constants.AOI_MAX_NAME_CHARS
+  aoiMaxCount: 200, // gazeheat.constants.AOI_MAX_COUNT
+  aoiMaxVertices: 1000, // gazeheat.constants.AOI_MAX_VERTICES
+});
+
+/**
+ * Eye patches for the appearance model (issue #7), cut by js/eye_crop.js. Mirrors
+ * py/gazeheat/constants.py (EYE_PATCH_*, MIN_EYE_WIDTH_PX); a browser test checks that
+ * they agree. Positions in patch px, (0, 0) the patch's top-left pixel edge.
+ */
+export const EYE_PATCH = Object.freeze({
+  widthPx: 20,
+  heightPx: 12,
+  cornerAPx: Object.freeze([2, 6]), // the eye's image-left corner lands here...
+  cornerBPx: Object.freeze([18, 6]), // ...and its image-right corner here
+  oversample: 4, // drawn 4x larger, then 4x4 blocks averaged (no aliasing)
+  rightCorners: Object.freeze([33, 133]), // landmarks: corner A, corner B (right eye first)
+  leftCorners: Object.freeze([362, 263]),
+  minStdGrey: 2, // per-eye normalisation: std floored at 2 grey levels (0..255)
+  minEyeWidthPx: 4, // eyes narrower than this (image px) give no patches
 });

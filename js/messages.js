@@ -51,6 +51,8 @@
  * @property {?number} target_index  calibration target shown now, or null
  * @property {?number} target_x_px
  * @property {?number} target_y_px
+ * @property {?Float32Array} [eye_patches]  both eyes' patches (js/eye_crop.js), null when
+ *   the crop failed
  */
 
 /**
@@ -84,6 +86,8 @@
  * @property {"excellent"|"good"|"fair"|"poor"} grade
  * @property {Array<{target_index: number, x_px: number, y_px: number, mean_x_px: number,
  *   mean_y_px: number, accuracy_deg: number, n_samples: number}>} targets
+ * @property {{variants: Object<string, {accuracy_deg: ?number}>, chosen: string}} [models]
+ *   each gaze model variant's accuracy and the one chosen (figures above are its own)
  */
 
 /**
@@ -120,8 +124,10 @@ export const PY_CALLS = Object.freeze({
   frame: {
     fn: "frame",
     args: ["t_ms", "landmarks", "matrix", "image_w_px", "image_h_px",
-      "target_index", "target_x_px", "target_y_px"],
+      "target_index", "target_x_px", "target_y_px", "eye_patches"],
   },
+  // Self-calibration: a click on the page while tracking (gazeheat.tracker.click).
+  click: { fn: "click", args: ["t_ms", "x_px", "y_px"] },
   noFace: { fn: "no_face", args: ["t_ms", "reason"] },
   calibrationStart: { fn: "calibration_start", args: [] },
   calibrationFinish: { fn: "calibration_finish", args: [] },
@@ -132,6 +138,9 @@ export const PY_CALLS = Object.freeze({
   validationCancel: { fn: "validation_cancel", args: [] },
   recentreStart: { fn: "recentre_start", args: [] },
   recentreFinish: { fn: "recentre_finish", args: [] },
+  calibrationSaved: { fn: "calibration_saved", args: [] },
+  calibrationRestore: { fn: "calibration_restore", args: ["saved"] },
+  recordingTail: { fn: "recording_tail", args: ["start"] },
   heatmap: { fn: "heatmap", args: ["width_px", "height_px"] },
   session: { fn: "session", args: ["created_iso"] },
   clear: { fn: "clear_recording", args: [] },
@@ -146,9 +155,18 @@ export const PY_CALLS = Object.freeze({
   exportCsv: { fn: "export_csv", args: ["kind"] },
   webcamRecordingZip: { fn: "webcam_recording_zip", args: ["video_name", "video_bytes", "targets"] },
   replayStart: { fn: "replay_start", args: ["recording_json", "settings"] },
-  replayFrame: { fn: "replay_frame", args: ["t_ms", "landmarks", "matrix", "image_w_px", "image_h_px"] },
+  replayFrame: { fn: "replay_frame",
+    args: ["t_ms", "landmarks", "matrix", "image_w_px", "image_h_px", "eye_patches"] },
   replayNoFace: { fn: "replay_no_face", args: ["t_ms", "reason"] },
   replayFinish: { fn: "replay_finish", args: ["created_iso"] },
+  // Dashboard: stored sessions (JSON text, bytes or objects), several participants, AOIs.
+  sessionCheck: { fn: "session_check", args: ["text"] },
+  stimulusImage: { fn: "stimulus_image", args: ["data", "media_type"] },
+  aggregateHeatmap: { fn: "aggregate_heatmap", args: ["sessions", "options"] },
+  compareHeatmaps: { fn: "compare_heatmaps", args: ["group_a", "group_b", "options"] },
+  sessionHeatmap: { fn: "session_heatmap", args: ["session", "options"] },
+  sessionGazeplot: { fn: "session_gazeplot", args: ["session", "options"] },
+  aoiTable: { fn: "aoi_table", args: ["sessions", "aois"] },
 });
 
 /**
@@ -196,3 +214,33 @@ export function toWorkerError(error) {
   if (error instanceof Error) return { type: error.name || "Error", message: error.message };
   return { type: "Error", message: String(error) };
 }
+
+/**
+ * Result of "sessionCheck" (the call succeeds; `ok` says whether the file is valid).
+ * @typedef {{ok: false, error: WorkerError} | {ok: true, participant: ?string,
+ *   recording_id: ?string, created: string, duration_ms: number, n_samples: number,
+ *   valid_fraction: number, n_fixations: ?number, accuracy_deg: ?number, grade: ?string,
+ *   px_per_deg: number, stimulus_key: string, stimulus: Object,
+ *   image_media_type: ?string}} SessionCheck
+ */
+
+/**
+ * Result of "aggregateHeatmap" (and each side of "compareHeatmaps", without `legend`).
+ * @typedef {Object} AggregateHeatmap
+ * @property {Uint8Array} png
+ * @property {"overlay"|"heatmap"|"coarse"} output
+ * @property {number} width_px      stimulus native px
+ * @property {number} height_px
+ * @property {number} top_value     value at the top colour (shared by both sides of a comparison)
+ * @property {string} unit          "fraction" (weighting "equal") or "s" (weighting "time")
+ * @property {number[]} included    indices of the sessions used
+ * @property {Array<{index: number, label: string, reason: string}>} excluded
+ * @property {string} stimulus_key
+ * @property {"given"|"embedded"|"none"} picture   where the stimulus picture came from
+ * @property {Object} [legend]      gazeheat.heatmap.Legend.to_dict()
+ */
+
+/**
+ * Result of "aoiTable": one row per session and AOI; `csv` is the same table as CSV text.
+ * @typedef {{columns: string[], rows: Object[], csv: string}} AoiTable
+ */

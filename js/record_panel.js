@@ -64,6 +64,11 @@ export class RecordPanel {
     return { kind: value };
   }
 
+  /** The participant label typed in the dialog ("" when none). */
+  participant() {
+    return $("record-participant").value.trim();
+  }
+
   showError(text) {
     $("record-error").textContent = text;
     $("record-error").hidden = !text;
@@ -113,8 +118,12 @@ export class RecordPanel {
   /** The rendering options chosen in the results dialog. */
   renderOptions() {
     const form = $("results-options");
+    // An empty or non-positive top means "relative": the map's own maximum.
+    const top = Number(form.elements.scale_max.value);
+    const absolute = form.elements.scale_max.value !== "" && top > 0;
     return { colormap: form.elements.colormap.value, weighting: form.elements.weighting.value,
-      opacity: Number(form.elements.opacity.value), cutoff: Number(form.elements.cutoff.value) };
+      opacity: Number(form.elements.opacity.value), cutoff: Number(form.elements.cutoff.value),
+      scale: absolute ? "absolute" : "relative", scale_max: absolute ? top : null };
   }
 
   /** Show the results dialog with a summary line and a preview PNG. */

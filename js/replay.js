@@ -2,6 +2,7 @@
 // worker) over a recording's video, every frame, at whatever speed the machine manages.
 // Driven by `python3 build.py replay` (tools/replay.py), which reads
 // window.gazeheatReplay. ?recording=URL_PREFIX names where recording.json is served.
+import { EyeCropper } from "./eye_crop.js";
 import { FrameChecker } from "./frame_check.js";
 import { createLandmarker, detectFace } from "./landmarker.js";
 import { demuxWebm } from "./webm_demuxer.js";
@@ -11,8 +12,11 @@ import { WorkerHost } from "./worker_host.js";
 const state = { phase: "loading", frames: 0, noFace: 0, error: null, session: null,
   /** "webcodecs" (every frame, exactly) or "video-element" (fallback) */
   decoder: null,
-  /** With ?dump=1: every frame's measurement, for developing the model offline. */
-  dump: null };
+  /** With ?dump=1: every frame's measurement (landmarks, matrix, eye patches or null),
+   *  for developing the model offline. */
+  dump: null,
+  /** Frames with a face sent with eye patches, and without (the crop failed). */
+  eyePatches: { sent: 0, missing: 0 } };
 window.gazeheatReplay = state;
 const params = new URLSearchParams(location.search);
 if (params.has("dump")) state.dump = [];
@@ -22,6 +26,7 @@ if (params.has("dump")) state.dump = [];
 const REPLAY_PLAYBACK_RATE = 0.5;
 
 const status = document.getElementById("replay-status");
+const cropper = new EyeCropper();
 const video = document.getElementById("video");
 
 function fail(message) {
@@ -91,10 +96,14 @@ async function measureFrame(landmarker, checker, image, t_ms, timestamp, width, 
   const quality = checker.check(image, t_ms);
   const face = quality.dark ? { faces: 0 } : detectFace(landmarker, image, timestamp);
   if (face.faces === 1) {
+    // As the live page: the eye patches are cut before the landmarks are transferred.
+    const patches = cropper.crop(image, width, height, face.landmarks);
+    state.eyePatches[patches ? "sent" : "missing"]++;
     state.dump?.push({ t_ms, landmarks: Array.from(face.landmarks), matrix: Array.from(face.matrix),
-      image_w_px: width, image_h_px: height });
+      image_w_px: width, image_h_px: height, eye_patches: patches ? Array.from(patches) : null });
     await host.call("replayFrame", { t_ms, landmarks: face.landmarks, matrix: face.matrix,
-      image_w_px: width, image_h_px: height }, [face.landmarks.buffer, face.matrix.buffer]);
+      image_w_px: width, image_h_px: height, eye_patches: patches },
+    [face.landmarks.buffer, face.matrix.buffer, ...(patches ? [patches.buffer] : [])]);
   } else {
     state.noFace++;
     const reason = quality.dark ? "dark" : face.faces === 0 ? "noface" : "multiple";

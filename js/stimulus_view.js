@@ -154,6 +154,18 @@ export class StimulusView {
    */
   pixels() {
     const g = this.geometry;
+    const data = this.draw().getContext("2d").getImageData(0, 0, g.width_px, g.height_px).data;
+    return { width_px: g.width_px, height_px: g.height_px, rgba: new Uint8Array(data.buffer) };
+  }
+
+  /** The stimulus at its native size as a PNG (kept with the session). @returns {Promise<Blob>} */
+  pictureBlob() {
+    return this.draw().convertToBlob({ type: "image/png" });
+  }
+
+  /** @returns {OffscreenCanvas} the stimulus drawn at its native size */
+  draw() {
+    const g = this.geometry;
     const canvas = new OffscreenCanvas(g.width_px, g.height_px);
     const ctx = canvas.getContext("2d", { willReadFrequently: true });
     ctx.fillStyle = "#fff";
@@ -173,7 +185,6 @@ export class StimulusView {
       }
       ctx.stroke();
     }
-    const data = ctx.getImageData(0, 0, g.width_px, g.height_px).data;
-    return { width_px: g.width_px, height_px: g.height_px, rgba: new Uint8Array(data.buffer) };
+    return canvas;
   }
 }

@@ -21,17 +21,20 @@ export function loadJson(key) {
 }
 
 /**
+ * @param {string} key
+ * @param {*} value
+ * @param {string} [what]  what is being saved, for the message
  * @returns {?string} null when saved, else a message saying why not
  */
-export function saveJson(key, value) {
+export function saveJson(key, value, what = "settings") {
   try {
     localStorage.setItem(key, JSON.stringify(value));
     return null;
   } catch (error) {
     if (error?.name === "QuotaExceededError") {
-      return "the browser's storage for this site is full: settings were not saved";
+      return `the browser's storage for this site is full: ${what} not saved`;
     }
-    return `settings could not be saved (${error?.name ?? error})`;
+    return `${what} could not be saved (${error?.name ?? error})`;
   }
 }
 

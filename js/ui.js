@@ -69,8 +69,19 @@ export function setSourceLabel(text) {
   $("source-label").textContent = text;
 }
 
+/**
+ * Offer the kept calibration (button + its description as tooltip), or stop offering it.
+ * @param {?string} description  e.g. "kept 21 Nov 2026, 10:30 · 1.2° (good)"; null hides
+ */
+export function offerSavedCalibration(description) {
+  const button = $("btn-saved-calibration");
+  button.hidden = description === null;
+  if (description !== null) button.title = `Use the calibration ${description}, then check it with 5 dots (U)`;
+}
+
 /** @param {{calibrated: boolean, samples: number, calibrating: boolean}} s */
 export function setControls(s) {
+  $("btn-saved-calibration").disabled = s.calibrating;
   $("btn-calibrate").disabled = s.calibrating;
   $("btn-calibrate").textContent = s.calibrated ? "Recalibrate" : "Calibrate";
   $("btn-download").disabled = s.samples === 0 || s.calibrating;
@@ -83,7 +94,8 @@ export function setControls(s) {
 }
 
 /**
- * @param {{onCamera, onDemo, onCalibrate, onAcceptCalibration, onRecentre, onEscape, onDownload, onClear,
+ * @param {{onCamera, onDemo, onCalibrate, onAcceptCalibration, onRecentre, onSavedCalibration, onEscape,
+ *          onDownload, onClear,
  *          onStop, onSettings, onRecord, onWebcamRecording, onToggleView: (key: string) => void}} h
  */
 export function bindControls(h) {
@@ -91,6 +103,7 @@ export function bindControls(h) {
   $("start-demo").onclick = h.onDemo;
   $("btn-calibrate").onclick = h.onCalibrate;
   $("btn-recentre").onclick = h.onRecentre;
+  $("btn-saved-calibration").onclick = h.onSavedCalibration;
   $("validation-recalibrate").onclick = () => {
     hideValidation();
     h.onCalibrate();
@@ -128,6 +141,7 @@ export function bindControls(h) {
     else if (key === "r" && !$("btn-record").disabled) h.onRecord();
     else if (key === "w") h.onWebcamRecording();
     else if (key === "x" && !$("btn-recentre").disabled) h.onRecentre();
+    else if (key === "u" && !$("btn-saved-calibration").hidden) h.onSavedCalibration();
     else if (key === "?") showHelp();
   });
 }
@@ -160,6 +174,13 @@ function showHelp() {
 
 export function viewportSize() {
   return { width_px: window.innerWidth, height_px: window.innerHeight };
+}
+
+/** The window and the screen it is on, as a kept calibration records them (CSS px). */
+export function screenGeometry() {
+  return { viewport_w_px: window.innerWidth, viewport_h_px: window.innerHeight,
+    screen_w_px: window.screen.width, screen_h_px: window.screen.height,
+    device_pixel_ratio: window.devicePixelRatio };
 }
 
 // --- preview with iris landmarks ---------------------------------------------------
@@ -224,6 +245,9 @@ export function showValidation(v, demo) {
     `(${Math.round(v.accuracy_px)} px), precision ${v.precision_deg.toFixed(1)}° ` +
     `(${Math.round(v.precision_px)} px), on ${v.targets.length} targets not used for calibration.`;
   $("validation-demo-note").hidden = !demo;
+  const models = validationModelsLine();
+  models.textContent = modelsText(v.models);
+  models.hidden = !models.textContent;
   const canvas = $("validation-picture");
   const ctx = canvas.getContext("2d");
   const s = Math.min(canvas.width / window.innerWidth, canvas.height / window.innerHeight);
@@ -261,6 +285,35 @@ export function showValidation(v, demo) {
     ctx.fillText(`${t.accuracy_deg.toFixed(1)}°`, tx + 9, ty - 6);
   }
   if (!$("validation").open) $("validation").showModal();
+}
+
+/**
+ * One line on the model variants validation compared (named as in the session's
+ * `models`), the chosen one first, e.g. "Model: combined (1.2°) · landmark 1.4° ·
+ * appearance 2.0°"; "" without them.
+ * @param {?{variants: Object<string, {accuracy_deg: ?number}>, chosen: string}} models
+ */
+export function modelsText(models) {
+  if (!models?.variants?.[models.chosen]) return "";
+  const deg = (name) => {
+    const err = models.variants[name].accuracy_deg;
+    return err === null || err === undefined ? "—" : `${err.toFixed(1)}°`;
+  };
+  const others = Object.keys(models.variants).filter((name) => name !== models.chosen)
+    .map((name) => `${name} ${deg(name)}`);
+  return [`Model: ${models.chosen} (${deg(models.chosen)})`, ...others].join(" · ");
+}
+
+/** The validation dialog's model line (made on first use, under the numbers). */
+function validationModelsLine() {
+  let line = $("validation-models");
+  if (!line) {
+    line = document.createElement("p");
+    line.id = "validation-models";
+    line.className = "note";
+    $("validation-numbers").after(line);
+  }
+  return line;
 }
 
 /** Show whether the webcam is being recorded. */

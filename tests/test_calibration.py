@@ -273,11 +273,14 @@ def _numpy_fit(np, samples, lambdas):
     Z = (X - mean) / scale
     designs = [np.column_stack([np.ones(len(Z)), Z[:, 0], Z[:, 0] ** 2]),
                np.column_stack([np.ones(len(Z)), Z[:, 1], Z[:, 2], Z[:, 3]])]
+    # Unpenalised: the intercept, and the main eye term (u for x, upper_lid for y) when
+    # its input moved more than its floor.
+    free = [[0] + ([1] if scale[0] > floor[0] else []), [0] + ([2] if scale[2] > floor[2] else [])]
     result = []
     for axis, D in enumerate(designs):
         def solve(mask, lam, n):
             P = lam * n * np.eye(D.shape[1])
-            P[0, 0] = 0.0
+            P[free[axis], free[axis]] = 0.0
             Dw = D[mask] * w[mask, None]
             return np.linalg.solve(D[mask].T @ Dw + P, Dw.T @ T[mask, axis])
         best = None
@@ -319,21 +322,43 @@ def test_fixed_lambda_is_used_for_both_axes():
         GazeModel.fit(_samples(rng), lambdas=())
 
 
-def test_head_priors_undo_head_movement():
+# Head terms at the defaults: 96 CSS px per inch, a still head 60 cm away (no geometry).
+_PX_PER_MM = C.CSS_PX_PER_CM / 10
+_PX_PER_DEG_600 = _PX_PER_MM * 600 * math.tan(math.radians(1))
+
+
+@pytest.mark.parametrize("head", ["linear", "geometric"])
+def test_head_priors_undo_head_movement(head):
     # Eye inputs of looking at the screen centre, after the head moved 10 mm to the
     # image's right (the subject's left) and turned 2 deg towards it: the eyes turned
     # back in the head, so the eye inputs alone would say "left of centre" ... plus
-    # the gaze did not move. Only the fixed priors can know that.
+    # the gaze did not move. Only the fixed priors can know that. (The calibration's
+    # head did not move: the geometric model has nothing to correct them with.)
     rng = random.Random(4)
-    model = GazeModel.fit(_samples(rng, noise=0.002))
+    model = GazeModel.fit(_samples(rng, noise=0.002), head=head)
     base = model.predict_vector(_inputs(*_eyes_for(640, 360)))
     moved = model.predict_vector(_inputs(*_eyes_for(640, 360), hx=10.0, yaw=2.0))
-    assert moved[0] - base[0] == pytest.approx(-10 * C.HEAD_POSITION_PRIOR_PX_PER_MM
-                                                - 2 * C.HEAD_ROTATION_PRIOR_PX_PER_DEG)
+    assert moved[0] - base[0] == pytest.approx(-10 * _PX_PER_MM - 2 * _PX_PER_DEG_600)
     assert moved[1] == pytest.approx(base[1])
     down = model.predict_vector(_inputs(*_eyes_for(640, 360), hy=5.0, pitch=1.0))
-    assert down[1] - base[1] == pytest.approx(5 * C.HEAD_POSITION_PRIOR_PX_PER_MM
-                                          + C.HEAD_ROTATION_PRIOR_PX_PER_DEG)
+    assert down[1] - base[1] == pytest.approx(5 * _PX_PER_MM + _PX_PER_DEG_600)
+
+
+def test_screen_px_per_cm_scales_the_head_terms():
+    # A screen with 50 CSS px per cm instead of 96 per inch: a mm of head movement is
+    # 5 px of gaze on it.
+    rng = random.Random(4)
+    model = GazeModel.fit(_samples(rng, noise=0.002), screen_px_per_cm=50.0, head="linear")
+    ix, iy = VECTOR_NAMES.index("head_x_mm"), VECTOR_NAMES.index("pitch_deg")
+    assert model.prior_x[ix] == pytest.approx(-5.0)
+    assert model.prior_y[iy] == pytest.approx(5.0 * 600 * math.tan(math.radians(1)))
+    none = GazeModel.fit(_samples(rng, noise=0.002), head="none")
+    assert set(none.prior_x) == set(none.prior_y) == {0.0} and none.reference is None
+    for bad, message in ((0.0, "screen_px_per_cm"), (float("nan"), "screen_px_per_cm")):
+        with pytest.raises(InputError, match=message):
+            GazeModel.fit(_samples(rng), screen_px_per_cm=bad)
+    with pytest.raises(InputError, match="head must be one of"):
+        GazeModel.fit(_samples(rng), head="3d")
 
 
 def test_mirrored_image_flips_the_horizontal_priors():
@@ -344,8 +369,8 @@ def test_mirrored_image_flips_the_horizontal_priors():
                                   (1.0 - s.inputs[0],) + s.inputs[1:]) for s in plain]
     a, b = GazeModel.fit(plain), GazeModel.fit(mirrored)
     ix, iy = VECTOR_NAMES.index("head_x_mm"), VECTOR_NAMES.index("yaw_deg")
-    assert a.prior_x[ix] == -b.prior_x[ix] == -C.HEAD_POSITION_PRIOR_PX_PER_MM
-    assert a.prior_x[iy] == -b.prior_x[iy] == -C.HEAD_ROTATION_PRIOR_PX_PER_DEG
+    assert a.prior_x[ix] == -b.prior_x[ix] == pytest.approx(-_PX_PER_MM)
+    assert a.prior_x[iy] == -b.prior_x[iy] == pytest.approx(-_PX_PER_DEG_600)
     assert a.prior_y == b.prior_y
     x, y = b.predict_vector(_inputs(1.0 - _eyes_for(900, 200)[0], *_eyes_for(900, 200)[1:]))
     assert math.hypot(x - 900, y - 200) < 20
@@ -524,7 +549,7 @@ def test_model_round_trip_predicts_the_same():
     rng = random.Random(5)
     model = GazeModel.fit(_samples(rng, noise=0.002)).recentred([(10, 10, 20, 15)])
     d = model.to_dict()
-    assert d["model"] == "poly2-ridge" and d["version"] == 2
+    assert d["model"] == "poly2-ridge" and d["version"] == 3
     assert d["terms_x"] == list(TERMS_X) and d["terms_y"] == list(TERMS_Y)
     assert d["inputs"] == list(VECTOR_NAMES)
     again = GazeModel.from_dict(d)
@@ -536,7 +561,7 @@ def test_model_round_trip_predicts_the_same():
 def test_from_dict_rejects_bad_models():
     rng = random.Random(8)
     d = GazeModel.fit(_samples(rng, noise=0.002)).to_dict()
-    for key, value, message in (("model", "nn", "poly2-ridge"), ("version", 1, "version 2"),
+    for key, value, message in (("model", "nn", "poly2-ridge"), ("version", 1, "version 2 or 3"),
                                 ("coef_x", [1.0], "coef_x"), ("inputs", ["u", "v", "yaw_deg", "pitch_deg"],
                                                               "calibrate again"),
                                 ("input_scale", [0.0] + [1.0] * 7, "input_scale"),
@@ -554,3 +579,145 @@ def test_target_fit_reads_older_summaries():
     t = TargetFit.from_dict(old)
     assert (t.n_used, t.loto_err_px, t.bad) == (40, None, False)
     assert TargetFit.from_dict(t.to_dict()) == t
+
+
+# --- geometric head model ----------------------------------------------------------------------
+
+from gazeheat.calibration import HEAD_MODELS, HeadReference  # noqa: E402
+
+
+def _rot2(np, deg):
+    a = np.radians(deg)
+    return np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_head_reference_moves_gaze_with_distance_and_roll(np, seed):
+    rng = random.Random(seed)
+    ref = HeadReference(rng.uniform(500, 800), rng.uniform(-60, 0), rng.uniform(450, 750), rng.uniform(-5, 5),
+                        rng.choice((1.0, -1.0)), rng.uniform(3, 5))
+    point, geometry = (rng.uniform(0, 1280), rng.uniform(0, 720)), (rng.uniform(400, 900), rng.uniform(-15, 15))
+    got = ref.to_screen(*point, geometry)
+    # numpy: the offset from the centre, scaled by z / z0 and turned by the roll change.
+    centre = np.array([ref.centre_x_px, ref.centre_y_px])
+    turn = _rot2(np, ref.roll_sign * (geometry[1] - ref.roll_deg))
+    want = centre + geometry[0] / ref.head_z_mm * turn @ (np.array(point) - centre)
+    assert got == pytest.approx(tuple(want), abs=1e-9)
+    assert ref.to_reference(*got, geometry) == pytest.approx(point, abs=1e-9)
+    assert ref.to_screen(*point, ()) == pytest.approx(point, abs=1e-12)
+    assert HeadReference.from_dict(ref.to_dict()) == ref
+
+
+def test_head_reference_rejects_bad_records():
+    good = HeadReference(640.0, -30.0, 600.0, 0.0, 1.0, 3.78).to_dict()
+    for key, value, message in (("roll_sign", 0.0, "roll_sign"), ("head_z_mm", 0.0, "head_z_mm"),
+                                ("px_per_mm", -1.0, "px_per_mm"), ("centre_x_px", "a", "centre_x_px")):
+        with pytest.raises(InputError, match=message):
+            HeadReference.from_dict(dict(good, **{key: value}))
+    with pytest.raises(InputError, match="missing"):
+        HeadReference.from_dict({"centre_x_px": 1.0})
+
+
+def _centre(model_like_hy=0.0):
+    """Where the geometric model puts the point ahead of the eyes for the 1280 x 720 grid
+    with the head on the camera's axis (head_x = head_y = 0)."""
+    return 640.0, (model_like_hy - C.CAMERA_ABOVE_VIEWPORT_MM) * _PX_PER_MM
+
+
+def _geometric_samples(rng, head_z, roll, per=20, noise=0.001, targets=None):
+    """Samples whose eyes see each target as the geometric model says a head at
+    (head_z, roll) would: moved back to the reference (600 mm, roll 0, plain camera)."""
+    targets = targets if targets is not None else grid_targets(1280, 720)
+    ref = HeadReference(*_centre(), 600.0, 0.0, 1.0, _PX_PER_MM)
+    out = []
+    for i, t in enumerate(targets):
+        for k in range(per):
+            geometry = (head_z(), roll())
+            gx, gy = ref.to_reference(t.x_px, t.y_px, geometry)
+            u, v, lid, op = _eyes_for(gx, gy)
+            e = [rng.uniform(-noise, noise) for _ in range(2)]
+            out.append(CalibrationSample(1000.0 * i + 33 * k, i, t.x_px, t.y_px,
+                                         _inputs(u + e[0], v, lid + e[1], op), geometry))
+    return out
+
+
+def test_geometric_model_follows_head_distance_and_roll():
+    rng = random.Random(21)
+    # Calibration: the head wavers around 600 mm and roll 0 (symmetrically, so the
+    # reference is exactly there); later it leans in to 520 mm and tilts by 4 degrees.
+    swing = iter([s for _ in range(200) for s in (1, -1)])
+    calib = _geometric_samples(rng, lambda: 600.0 + 20 * next(swing), lambda: 0.0)
+    geometric = GazeModel.fit(calib, head="geometric")
+    linear = GazeModel.fit(calib, head="linear")
+    assert geometric.reference.head_z_mm == pytest.approx(600.0)
+    assert geometric.reference.roll_deg == pytest.approx(0.0, abs=1e-12)
+    assert (geometric.reference.centre_x_px, geometric.reference.centre_y_px) == pytest.approx(_centre(), abs=0.5)
+    test = _geometric_samples(rng, lambda: 520.0, lambda: 4.0, per=1, noise=0.0,
+                              targets=[Target(x, y) for x in (200, 500, 900, 1100) for y in (100, 400, 650)])
+    err = {name: max(math.hypot(x - s.target_x_px, y - s.target_y_px)
+                     for s in test for x, y in (m.predict_sample(s),))
+           for name, m in (("geometric", geometric), ("linear", linear))}
+    assert err["geometric"] < 8.0
+    assert err["linear"] > 40.0
+    # predict() takes the same geometry from Features (see test_collector_keeps_geometry).
+    assert geometric.predict_vector(test[0].inputs, test[0].geometry) == geometric.predict_sample(test[0])
+
+
+@pytest.mark.parametrize("gain", [1.0, 1.8])
+def test_geometric_model_fits_the_head_rotation_gain(gain):
+    # The face pose reads only 1 / gain of each turn: the eyes turn back by the true turn,
+    # so the gaze moved by gain x the geometric term per degree of *measured* yaw/pitch.
+    # The head turns while the eyes rest on each target: the calibration can tell.
+    rng = random.Random(22)
+    per_deg = _PX_PER_DEG_600
+    samples = []
+    for i, t in enumerate(grid_targets(1280, 720)):
+        for k in range(40):
+            yaw, pitch = rng.uniform(-3, 3), rng.uniform(-3, 3)
+            # Plain image: yaw > 0 moves the gaze to screen -x, pitch > 0 to +y.
+            u, v, lid, op = _eyes_for(t.x_px + gain * per_deg * yaw, t.y_px - gain * per_deg * pitch)
+            samples.append(CalibrationSample(1000.0 * i + 33 * k, i, t.x_px, t.y_px,
+                                             _inputs(u + rng.uniform(-0.001, 0.001), v, lid, op,
+                                                     yaw=yaw, pitch=pitch)))
+    model = GazeModel.fit(samples)
+    iy, ip = VECTOR_NAMES.index("yaw_deg"), VECTOR_NAMES.index("pitch_deg")
+    assert model.prior_x[iy] == pytest.approx(-gain * per_deg, rel=0.1)
+    assert model.prior_y[ip] == pytest.approx(gain * per_deg, rel=0.1)
+    fixed = GazeModel.fit(samples, head="linear")
+    assert fixed.prior_x[iy] == pytest.approx(-per_deg)
+    # The fitted terms are kept within HEAD_GAIN_LIMITS of the geometric ones.
+    lo, hi = C.HEAD_GAIN_LIMITS
+    assert lo * per_deg <= -model.prior_x[iy] <= hi * per_deg
+    assert HEAD_MODELS == ("geometric", "linear", "none")
+
+
+def test_collector_keeps_geometry_and_predict_uses_it(synth):
+    f = extract_features(synth.landmarks(u=0.45), IDENTITY, 640, 480)
+    c = CalibrationCollector(settle_ms=0)
+    assert c.add(0.0, 0, 10.0, 20.0, f)
+    assert c.samples[0].geometry == f.geometry() == (f.head_z_mm, f.head.roll_deg)
+    rng = random.Random(23)
+    model = GazeModel.fit(_geometric_samples(rng, lambda: f.head_z_mm, lambda: 0.0))
+    assert model.predict(f) == model.predict_vector(f.vector(), f.geometry())
+    with pytest.raises(InputError, match="geometry"):
+        GazeModel.fit([CalibrationSample(s.t_ms, s.target_index, s.target_x_px, s.target_y_px, s.inputs, (1.0,))
+                       for s in _samples(rng)])
+
+
+def test_model_without_geometry_has_no_reference_and_version_2_still_loads():
+    rng = random.Random(24)
+    model = GazeModel.fit(_samples(rng, noise=0.002))  # samples without geometry
+    assert model.reference is None
+    geometric = GazeModel.fit(_geometric_samples(rng, lambda: 600.0, lambda: 0.0))
+    d = geometric.to_dict()
+    assert d["version"] == 3 and d["reference"] == geometric.reference.to_dict()
+    assert GazeModel.from_dict(d) == geometric
+    # A version 2 model (no head reference) is read as it was written.
+    old = {k: v for k, v in model.to_dict().items() if k != "reference"}
+    old["version"] = 2
+    again = GazeModel.from_dict(old)
+    assert again.reference is None
+    inputs = _inputs(*_eyes_for(300, 500), hx=3.0, yaw=-1.0)
+    assert again.predict_vector(inputs) == model.predict_vector(inputs)
+    with pytest.raises(InputError, match="reference"):
+        GazeModel.from_dict({k: v for k, v in d.items() if k != "reference"})

@@ -12,6 +12,7 @@ from gazeheat.features import (
     EyeFeatures,
     Features,
     HeadPose,
+    HeadSmoother,
     extract_features,
     head_pose,
     irises_inside_eyes,
@@ -284,3 +285,144 @@ def test_from_dict_rejects_bad_records():
                             ("yaw_deg", "pitch_deg", "roll_deg", "tx_cm", "ty_cm", "tz_cm")})
     with pytest.raises(InputError):
         Features.from_dict([])
+
+
+# --- head distance and true 3-D head rotation ---------------------------------------------
+
+# A 3-D face (mm, camera frame: x right in the image, y down, z away from the camera): the
+# eye corners, lids and irises of both eyes. Each eye's points lie in one plane facing the
+# camera, its corners 30 mm wide and their midpoints 60 mm apart (EYE_MIDPOINT_SEPARATION_MM).
+_FOCAL_60 = 320.0 / math.tan(math.radians(30.0))  # 640 px wide, 60 deg
+
+
+def _face_points(u, v, open_mm=9.0, iris_mm=11.7):
+    """{landmark index: (x, y, z) mm} in the face's own frame, centred between the eyes."""
+    points = {}
+    for (a, b, up, low, iris), cx in ((_RIGHT, -30.0), (_LEFT, 30.0)):
+        ax, bx = cx - 15.0, cx + 15.0
+        ix, iy = ax + 30.0 * u, 30.0 * v
+        points.update({a: (ax, 0.0, 0.0), b: (bx, 0.0, 0.0), up: (ix, -open_mm / 2, 0.0),
+                       low: (ix, open_mm / 2, 0.0), iris: (ix, iy, 0.0)})
+        for k, (dx, dy) in enumerate(((1, 0), (0, -1), (-1, 0), (0, 1))):
+            points[iris + 1 + k] = (ix + dx * iris_mm / 2, iy + dy * iris_mm / 2, 0.0)
+    return points
+
+
+_RIGHT = (33, 133, 159, 145, 468)
+_LEFT = (362, 263, 386, 374, 473)
+
+
+def _project(np, points, rot, distance_mm, shift_mm=(0.0, 0.0)):
+    """Flat landmarks (478 * 3, normalised to 640 x 480) of the face turned by ``rot`` (3x3,
+    camera frame) and placed ``distance_mm`` in front of a 60-degree pinhole camera."""
+    flat = [0.5] * 1434
+    for k, p in points.items():
+        x, y, z = rot @ np.array(p) + np.array([shift_mm[0], shift_mm[1], distance_mm])
+        flat[3 * k] = (320.0 + _FOCAL_60 * x / z) / 640.0
+        flat[3 * k + 1] = (240.0 + _FOCAL_60 * y / z) / 480.0
+    return flat
+
+
+def _matrix_for(np, Rotation, yaw, pitch, roll):
+    """MediaPipe-style column-major matrix whose head_pose is (yaw, pitch, roll), and the
+    same rotation in the (x right, y down) camera frame used by ``_project``."""
+    r = Rotation.from_euler("YXZ", [yaw, pitch, roll], degrees=True).as_matrix()
+    m = np.eye(4)
+    m[:3, :3] = r
+    m[:3, 3] = (0.0, 0.0, -60.0)
+    flip = np.diag([1.0, -1.0, -1.0])  # MediaPipe: y up, z towards the camera
+    return m.T.reshape(-1).tolist(), flip @ r @ flip
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_head_distance_from_the_eyes_under_3d_rotation(np, Rotation, seed):
+    rng = random.Random(seed)
+    distance = rng.uniform(400.0, 900.0)
+    yaw, pitch, roll = rng.uniform(-20, 20), rng.uniform(-15, 15), rng.uniform(-10, 10)
+    matrix, rot = _matrix_for(np, Rotation, yaw, pitch, roll)
+    flat = _project(np, _face_points(0.5, 0.0), rot, distance, (rng.uniform(-60, 60), rng.uniform(-40, 40)))
+    f = extract_features(flat, matrix, 640, 480)
+    # The eye midpoints are foreshortened by cos(yaw); what is left is perspective: a face
+    # off the camera's axis is seen a little from the side. Within 4 % here.
+    assert f.head_z_mm == pytest.approx(distance, rel=0.04)
+    centred = extract_features(_project(np, _face_points(0.5, 0.0), rot, distance), matrix, 640, 480)
+    assert centred.head_z_mm == pytest.approx(distance, rel=0.015)  # on the axis: within 1.5 %
+    assert f.geometry() == (f.head_z_mm, f.head.roll_deg)
+    assert f.head.roll_deg == pytest.approx(roll, abs=1e-6)
+    # A wider field of view means a shorter focal length: the same picture, nearer.
+    wide = extract_features(flat, matrix, 640, 480, hfov_deg=90.0)
+    assert wide.head_z_mm == pytest.approx(f.head_z_mm * 320.0 / _FOCAL_60, rel=1e-9)
+    with pytest.raises(InputError, match="hfov_deg"):
+        extract_features(flat, matrix, 640, 480, hfov_deg=180.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_eye_features_invariant_to_true_3d_head_rotation(np, Rotation, seed):
+    # The iris sits in the plane of its eye's corners here, so turning the head in 3-D
+    # (yaw, pitch, roll; projected by a real pinhole camera, perspective included) leaves
+    # the iris's place in the eye frame: u and v barely move (the residue is the
+    # perspective across a 30 mm wide eye), while the image positions move a lot.
+    rng = random.Random(10 + seed)
+    u, v = rng.uniform(0.3, 0.7), rng.uniform(-0.05, 0.05)
+    points = _face_points(u, v)
+    _, still = _matrix_for(np, Rotation, 0.0, 0.0, 0.0)
+    base = extract_features(_project(np, points, still, 600.0), IDENTITY, 640, 480)
+    matrix, rot = _matrix_for(np, Rotation, rng.uniform(-20, 20), rng.uniform(-15, 15), rng.uniform(-10, 10))
+    turned_flat = _project(np, points, rot, 600.0)
+    turned = extract_features(turned_flat, matrix, 640, 480)
+    for a, b in ((base.right, turned.right), (base.left, turned.left)):
+        assert b.u == pytest.approx(a.u, abs=0.01)
+        assert b.v == pytest.approx(a.v, abs=0.01)
+    assert base.right.u == pytest.approx(u, abs=1e-9) and base.right.v == pytest.approx(v, abs=1e-9)
+    # ...whereas in the picture the eyes changed: the corner-to-corner widths shrink and
+    # grow with the turn.
+    assert abs(turned.right.width_px - base.right.width_px) + abs(turned.left.width_px - base.left.width_px) > 0.1
+
+
+# --- HeadSmoother --------------------------------------------------------------------------
+
+
+def _with_head(f, yaw, pitch, roll, hx, hy, hz):
+    import dataclasses
+
+    head = dataclasses.replace(f.head, yaw_deg=yaw, pitch_deg=pitch, roll_deg=roll)
+    return dataclasses.replace(f, head=head, head_x_mm=hx, head_y_mm=hy, head_z_mm=hz)
+
+
+def test_head_smoother_matches_an_exponential_filter(np, synth):
+    rng = random.Random(31)
+    base = extract_features(synth.landmarks(u=0.4), IDENTITY, 640, 480)
+    t = np.cumsum([rng.uniform(20.0, 50.0) for _ in range(60)])
+    values = np.array([[rng.gauss(0, 3) for _ in range(6)] for _ in t])
+    smoother = HeadSmoother(tau_ms=150.0)
+    got = []
+    for tk, v in zip(t, values):
+        out = smoother.update(float(tk), _with_head(base, *v))
+        assert (out.right, out.left, out.valid) == (base.right, base.left, base.valid)  # eyes untouched
+        got.append([out.head.yaw_deg, out.head.pitch_deg, out.head.roll_deg, out.head_x_mm, out.head_y_mm,
+                    out.head_z_mm])
+    # numpy: s_k = s_{k-1} + (1 - exp(-dt / tau)) (x_k - s_{k-1}), s_0 = x_0.
+    want = [values[0]]
+    for k in range(1, len(t)):
+        a = 1.0 - np.exp(-(t[k] - t[k - 1]) / 150.0)
+        want.append(want[-1] + a * (values[k] - want[-1]))
+    assert np.allclose(got, want, rtol=0, atol=1e-9)
+    assert np.std(np.diff(np.array(got)[:, 0])) < 0.5 * np.std(np.diff(values[:, 0]))
+
+
+def test_head_smoother_restarts_and_validates(synth):
+    base = extract_features(synth.landmarks(), IDENTITY, 640, 480)
+    s = HeadSmoother(tau_ms=100.0, max_gap_ms=200.0)
+    s.update(0.0, _with_head(base, 0, 0, 0, 0, 0, 600))
+    moved = _with_head(base, 10, 0, 0, 0, 0, 600)
+    assert s.update(33.0, moved).head.yaw_deg < 10.0
+    assert s.update(300.0, moved).head.yaw_deg == 10.0  # a gap: passes through
+    assert s.update(250.0, _with_head(base, 2, 0, 0, 0, 0, 600)).head.yaw_deg == 2.0  # time went back
+    s.reset()
+    assert s.update(260.0, moved).head.yaw_deg == 10.0
+    for kwargs, name in (({"tau_ms": 0}, "tau_ms"), ({"max_gap_ms": -1}, "max_gap_ms")):
+        with pytest.raises(InputError, match=name):
+            HeadSmoother(**kwargs)
+    with pytest.raises(InputError, match="t_ms"):
+        s.update(float("nan"), moved)
+    assert C.HEAD_SMOOTH_TAU_MS == 200.0

@@ -1,15 +1,22 @@
 """gazeheat.tracker: end-to-end calibration and tracking on synthetic faces."""
 
+import json
 import math
+import random
 
 import pytest
 
+from gazeheat import constants as C
+from gazeheat.appearance import AppearanceModel, ModelChoice
 from gazeheat.errors import CalibrationError, InputError
+from gazeheat.features import extract_features
 from gazeheat.png import decode_png_rgba
 from gazeheat.session import validate_session
 from gazeheat.tracker import STATES, GazeTracker
+from gazeheat.validation import validate_gaze
 
 from conftest import Face
+from test_appearance import draw_patches  # the synthetic eye images
 
 W, H = 1280, 720
 FRAME_MS = 33.3
@@ -206,7 +213,11 @@ def test_validation_on_unseen_targets(calibrated):
     assert len(result["targets"]) == 5 and result["accuracy_px"] < 60, result
     assert result["grade"] in ("excellent", "good")
     assert all(r["n_samples"] == 27 for r in result["targets"])  # the first 400 ms dropped
-    assert tracker.session()["validation"] == result
+    session = tracker.session()
+    assert {**session["validation"], "models": session["models"]} == result
+    # Without eye patches only the landmark model exists, and is chosen.
+    assert result["models"] == {"chosen": "landmark",
+                                "variants": {"landmark": {"accuracy_deg": result["accuracy_deg"]}}}
 
 
 def test_validation_needs_a_model(synth):
@@ -245,3 +256,256 @@ def test_bad_targets_can_be_shown_again(calibrated):
     assert again["n_targets"] == 9 and not tracker.calibrating
     with pytest.raises(CalibrationError):
         GazeTracker(W, H).retry_targets([0])  # nothing calibrated yet
+
+
+# --- gaze model variants: eye patches, validation's choice, clicks (issue #7) ----------
+
+
+class PatchFace(Face):
+    """``Face`` whose frames also carry eye patches of the gaze (their own random
+    stream, so the landmarks are those a ``Face`` of the same seed gives).
+    ``eye_signal=False``: the irises in the patches stay put."""
+
+    def __init__(self, synth, seed=0, noise=0.002, eye_signal=True):
+        super().__init__(synth, seed, noise)
+        self.patch_rng = random.Random(seed + 1000)
+        self.eye_signal = eye_signal
+
+    def patches(self, x, y):
+        return draw_patches(x, y, self.patch_rng, signal=self.eye_signal)
+
+
+def run_targets(tracker, face, targets, t, frames=45, patches=True, look=None):
+    """Show ``targets`` one after another (``look``: where the eyes are instead)."""
+    for target in targets:
+        x, y = look(target) if look else (target["x_px"], target["y_px"])
+        for _ in range(frames):
+            tracker.process_frame(t, *face.frame(x, y), target["index"], target["x_px"], target["y_px"],
+                                  eye_patches=face.patches(x, y) if patches else None)
+            t += FRAME_MS
+    return t
+
+
+def calibrated_with_patches(synth, noise, eye_signal=True, seed=1):
+    tracker = GazeTracker(W, H)
+    face = PatchFace(synth, seed=seed, noise=noise, eye_signal=eye_signal)
+    tracker.start_calibration()
+    t = run_targets(tracker, face, tracker.calibration_targets(), 0.0)
+    summary = tracker.finish_calibration()
+    return tracker, face, t, summary
+
+
+def validate(tracker, face, t, patches=True):
+    t = run_targets(tracker, face, tracker.start_validation(), t, frames=40, patches=patches)
+    return tracker.finish_validation(), t
+
+
+@pytest.fixture
+def noisy_landmarks(synth):
+    """Landmarks 7x noisier than ``Face``'s default, clean eye images: an
+    appearance-based variant beats the landmark model."""
+    return calibrated_with_patches(synth, noise=0.015)
+
+
+def test_calibration_fits_the_appearance_variants(noisy_landmarks):
+    tracker, _, _, summary = noisy_landmarks
+    models = summary["appearance_models"]
+    assert set(models) == {"appearance", "combined"}
+    for variant, m in models.items():
+        assert m["variant"] == variant and m["n_targets"] == 9 and m["loto_px"] > 0, m
+    assert summary["appearance_fit_ms"] >= 0
+    assert tracker.chosen_variant == "landmark", "validation has not chosen yet"
+    assert set(tracker.appearance_models) == {"appearance", "combined"}
+
+
+def test_validation_scores_every_variant_and_the_best_predicts(noisy_landmarks, synth):
+    tracker, face, t, _ = noisy_landmarks
+    result, t = validate(tracker, face, t)
+    models = ModelChoice.from_dict(result["models"])
+    errors = models.variants
+    assert set(errors) == {"landmark", "appearance", "combined"}
+    assert models.chosen in ("appearance", "combined") and tracker.chosen_variant == models.chosen
+    assert errors[models.chosen] <= min(errors.values()) + C.MODEL_CHOICE_TIE_DEG
+    assert errors[models.chosen] < 0.7 * errors["landmark"], errors
+    assert result["accuracy_deg"] == errors[models.chosen]  # the figures shown are the choice's
+    # The landmark error is what a tracker without eye patches measures on the same frames.
+    plain = GazeTracker(W, H)
+    twin = PatchFace(synth, seed=1, noise=0.015)
+    plain.start_calibration()
+    t2 = run_targets(plain, twin, plain.calibration_targets(), 0.0, patches=False)
+    plain.finish_calibration()
+    alone, _ = validate(plain, twin, t2, patches=False)
+    assert alone["accuracy_deg"] == pytest.approx(errors["landmark"], rel=1e-9)
+    assert list(alone["models"]["variants"]) == ["landmark"]
+
+    # From now on the chosen variant predicts; a frame without patches falls back.
+    chosen = tracker.appearance_models[models.chosen]
+    lm, matrix, w, h = face.frame(500, 300)
+    patches = face.patches(500, 300)
+    reply = tracker.process_frame(t, lm, matrix, w, h, eye_patches=patches)
+    features = tracker_features(lm, matrix, w, h)
+    assert (reply["raw_x"], reply["raw_y"]) == chosen.predict(patches, features)
+    reply = tracker.process_frame(t + 33, lm, matrix, w, h)
+    assert (reply["raw_x"], reply["raw_y"]) == tracker.model.predict(features)
+    session = validate_session(tracker.session("2026-11-21T12:00:00Z"))
+    assert session["models"] == result["models"]
+    json.dumps(session, allow_nan=False)
+
+
+def tracker_features(lm, matrix, w, h):
+    return extract_features(lm, matrix, w, h)
+
+
+def test_eye_images_without_gaze_leave_the_landmark_model_chosen(synth):
+    tracker, face, t, _ = calibrated_with_patches(synth, noise=0.002, eye_signal=False)
+    result, _ = validate(tracker, face, t)
+    assert result["models"]["chosen"] == "landmark" and tracker.chosen_variant == "landmark"
+    errors = ModelChoice.from_dict(result["models"]).variants
+    assert errors["appearance"] > 3 * errors["landmark"], errors
+
+
+def test_validation_errors_per_variant_are_validate_gaze_of_its_predictions(noisy_landmarks):
+    # Recompute each variant's accuracy from its own predictions of the same frames.
+    tracker, face, t, _ = noisy_landmarks
+    targets = tracker.start_validation()
+    frames = []
+    for target in targets:
+        for k in range(40):
+            lm, matrix, w, h = face.frame(target["x_px"], target["y_px"])
+            patches = None if k % 7 == 3 else face.patches(target["x_px"], target["y_px"])
+            tracker.process_frame(t, lm, matrix, w, h, target["index"], target["x_px"],
+                                  target["y_px"], eye_patches=patches)
+            frames.append((target, k, t, tracker_features(lm, matrix, w, h), patches))
+            t += FRAME_MS
+    result = tracker.finish_validation()
+    for variant, entry in result["models"]["variants"].items():
+        per_target = []
+        for target in targets:
+            points = []
+            for tg, k, tt, features, patches in frames:
+                if tg is not target or k < 13:  # the first 400 ms settle
+                    continue
+                if variant == "landmark" or patches is None:  # no patches: landmark model
+                    x, y = tracker.model.predict(features)
+                else:
+                    x, y = tracker.appearance_models[variant].predict(patches, features)
+                points.append((tt, x, y))
+            per_target.append((target["index"], target["x_px"], target["y_px"], points))
+        want = validate_gaze(per_target, tracker.px_per_deg).accuracy_deg
+        assert entry["accuracy_deg"] == pytest.approx(want, rel=1e-9), variant
+
+
+def test_saved_calibration_keeps_the_chosen_appearance_model(noisy_landmarks, synth):
+    tracker, face, t, _ = noisy_landmarks
+    result, t = validate(tracker, face, t)
+    saved = json.loads(json.dumps(tracker.saved_calibration()))
+    chosen = result["models"]["chosen"]
+    assert saved["appearance"]["variant"] == chosen
+    assert saved["model"]["model"] == "poly2-ridge", "the landmark model stays under model"
+    again = GazeTracker(W, H)
+    again.restore_calibration(saved)
+    assert again.chosen_variant == chosen and list(again.appearance_models) == [chosen]
+    assert again.appearance_models[chosen] == AppearanceModel.from_dict(saved["appearance"])
+    again.configure({"filter": "none"})
+    tracker.configure({"filter": "none"})
+    for x, y in ((300, 200), (900, 500)):
+        lm, matrix, w, h = face.frame(x, y)
+        patches = face.patches(x, y)
+        a = tracker.process_frame(t, lm, matrix, w, h, eye_patches=patches)
+        b = again.process_frame(t, lm, matrix, w, h, eye_patches=patches)
+        assert (a["x"], a["y"]) == (b["x"], b["y"])
+        t += FRAME_MS
+    # A re-validation after restoring chooses among what was kept.
+    result, _ = validate(again, face, t)
+    assert set(result["models"]["variants"]) == {"landmark", chosen}
+    # A landmark-only calibration saves no appearance model; a bad one is refused.
+    plain = GazeTracker(W, H)
+    plain.restore_calibration({k: v for k, v in saved.items() if k != "appearance"})
+    assert plain.chosen_variant == "landmark" and "appearance" not in plain.saved_calibration()
+    with pytest.raises(InputError, match="appearance model"):
+        plain.restore_calibration({**saved, "appearance": {"model": "other"}})
+
+
+def test_recentre_corrects_the_chosen_appearance_variant(noisy_landmarks):
+    tracker, face, t, _ = noisy_landmarks
+    _, t = validate(tracker, face, t)
+    chosen = tracker.chosen_variant
+    assert chosen != "landmark"
+    target = tracker.start_recentre()[0]
+    drift = lambda _target: (target["x_px"] - 80, target["y_px"])  # noqa: E731
+    t = run_targets(tracker, face, [target], t, look=drift)
+    result = tracker.finish_recentre()
+    assert 50 < result["shift_px"] < 110 and result["n_samples"] > 20
+    assert tracker.appearance_models[chosen].correction_px != (0.0, 0.0)
+    xs = []
+    for _ in range(20):
+        reply = tracker.process_frame(t, *face.frame(W / 2 - 80, H / 2),
+                                      eye_patches=face.patches(W / 2 - 80, H / 2))
+        xs.append(reply["raw_x"])
+        t += FRAME_MS
+    assert abs(sum(xs) / len(xs) - W / 2) < 30, "after re-centring the gaze lands on the target"
+
+
+def test_retried_targets_are_dropped_from_the_eye_image_training_too(noisy_landmarks):
+    tracker, face, t, summary = noisy_landmarks
+    n_before = summary["appearance_models"]["appearance"]["n_used"]
+    targets = tracker.retry_targets([2, 7])
+    t = run_targets(tracker, face, targets, t, frames=34)  # shorter: fewer frames kept
+    again = tracker.finish_calibration()
+    assert again["appearance_models"]["appearance"]["n_targets"] == 9
+    assert again["appearance_models"]["appearance"]["n_used"] < n_before
+
+
+def test_bad_eye_patches_are_refused(noisy_landmarks):
+    tracker, face, t, _ = noisy_landmarks
+    with pytest.raises(InputError, match="eye patches"):
+        tracker.process_frame(t, *face.frame(100, 100), eye_patches=[0.0] * 10)
+
+
+def test_clicks_teach_the_appearance_models_when_the_setting_is_on(noisy_landmarks):
+    tracker, face, t, _ = noisy_landmarks
+    _, t = validate(tracker, face, t)
+    chosen = tracker.chosen_variant
+
+    def look(x, y):
+        nonlocal t
+        reply = tracker.process_frame(t, *face.frame(x, y), eye_patches=face.patches(x, y))
+        t += FRAME_MS
+        return reply
+
+    reply = look(400, 300)
+    assert tracker.click(t, reply["x"], reply["y"])["reason"] == "off"  # off by default
+    tracker.configure({"learn_from_clicks": "on"})
+    look(400, 300)
+    reply = look(400, 300)
+    near = (reply["x"] + 0.5 * C.SELF_CALIBRATION_MAX_DEG * tracker.px_per_deg, reply["y"])
+    far = (reply["x"] + 1.5 * C.SELF_CALIBRATION_MAX_DEG * tracker.px_per_deg, reply["y"])
+    assert tracker.click(t, *far) == {"accepted": False, "reason": "far", "refitted": False,
+                                      "n_clicks": 0}
+    before = tracker.appearance_models[chosen]
+    first = tracker.click(t, *near)
+    assert first == {"accepted": True, "reason": None, "refitted": True, "n_clicks": 1}
+    assert tracker.appearance_models[chosen].n_clicks == 1
+    assert tracker.appearance_models[chosen] != before
+    assert tracker.click(t + 1000, *near)["reason"] == "no_gaze", "no frame for 1 s: refused"
+    refits = [tracker.click(t, *near)["refitted"] for _ in range(C.SELF_CALIBRATION_REFIT_EVERY)]
+    assert refits == [False] * (C.SELF_CALIBRATION_REFIT_EVERY - 1) + [True]
+    assert tracker.appearance_models[chosen].n_clicks == 1 + C.SELF_CALIBRATION_REFIT_EVERY
+    # Clicks never reach the landmark model, nor count while validating.
+    tracker.start_validation()
+    assert tracker.click(t, *near)["reason"] == "busy"
+    tracker.cancel_validation()
+    tracker.process_no_face(t + 10)
+    assert tracker.click(t + 10, *near)["reason"] == "no_gaze"
+    with pytest.raises(InputError, match="x_px"):
+        tracker.click(t, float("nan"), 0)
+
+
+def test_a_restored_calibration_cannot_learn_from_clicks(noisy_landmarks):
+    tracker, face, t, _ = noisy_landmarks
+    _, t = validate(tracker, face, t)
+    again = GazeTracker(W, H)
+    again.restore_calibration(tracker.saved_calibration())
+    again.configure({"learn_from_clicks": "on"})
+    reply = again.process_frame(t, *face.frame(600, 300), eye_patches=face.patches(600, 300))
+    assert again.click(t, reply["x"], reply["y"])["reason"] == "no_model"

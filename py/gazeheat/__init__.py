@@ -4,9 +4,10 @@ Standard library only; runs on CPython 3.11+ and in Pyodide. Modules:
 ``features`` (face landmarks -> eye features), ``calibration`` (targets, gaze
 model), ``filters`` (One Euro, Kalman), ``fixations`` (I-VT, I-DT), ``stimulus``
 (what was shown where), ``heatmap``, ``colormaps``, ``gazeplot`` and ``png``
-(rendering), ``export`` (CSV), ``session`` (session files), ``tracker`` (the
-stateful tracker the worker drives), ``cli`` (``python3 -m gazeheat``), ``errors``
-and ``constants``.
+(rendering), ``export`` (CSV), ``session`` (session files), ``aoi`` (areas of
+interest and their metrics), ``aggregate`` (heatmaps over several participants),
+``tracker`` (the stateful tracker the worker drives), ``cli`` (``python3 -m
+gazeheat``), ``errors`` and ``constants``.
 """
 
 __version__ = "0.1.0"
@@ -64,7 +65,39 @@ from .heatmap import (  # noqa: E402
     render_heatmap_png,
 )
 from .png import decode_png_rgba, encode_png  # noqa: E402
-from .session import GazeSample, dump_session, load_session, make_session, validate_session  # noqa: E402
+from .session import (  # noqa: E402
+    GazeSample,
+    dump_session,
+    load_session,
+    make_session,
+    make_stimulus_image,
+    session_fixations,
+    session_px_per_deg,
+    session_settings,
+    stimulus_image_bytes,
+    stimulus_key,
+    validate_session,
+)
+from .aoi import (  # noqa: E402
+    Aoi,
+    AoiMetrics,
+    aoi_csv,
+    aoi_metrics,
+    aoi_table,
+    dump_aois,
+    load_aois,
+    session_aoi_metrics,
+)
+from .aggregate import (  # noqa: E402
+    AggregateMap,
+    Exclusion,
+    aggregate_density,
+    compare_densities,
+    render_density,
+    select_sessions,
+    session_label,
+    shared_scale,
+)
 from .stimulus import StimulusGeometry  # noqa: E402
 from .tracker import GazeTracker  # noqa: E402
 
@@ -125,5 +158,27 @@ __all__ = [
     "validate_session",
     "load_session",
     "dump_session",
+    "stimulus_key",
+    "make_stimulus_image",
+    "stimulus_image_bytes",
+    "session_settings",
+    "session_px_per_deg",
+    "session_fixations",
+    "Aoi",
+    "AoiMetrics",
+    "load_aois",
+    "dump_aois",
+    "aoi_metrics",
+    "session_aoi_metrics",
+    "aoi_table",
+    "aoi_csv",
+    "AggregateMap",
+    "Exclusion",
+    "session_label",
+    "select_sessions",
+    "aggregate_density",
+    "compare_densities",
+    "shared_scale",
+    "render_density",
     "GazeTracker",
 ]

@@ -36,11 +36,27 @@ from .recording import load_recording, make_recording, recording_zip
 from .replay import Replay
 from .stimulus import StimulusGeometry
 from .tracker import GazeTracker
+# The dashboard: stored sessions of several participants, areas of interest.
+from . import aoi as gazeheat_aoi
+from . import constants as C
+from .aggregate import OUTPUTS, aggregate_density, render_density, select_sessions, shared_scale
+from .png import decode_png_rgba
+from .session import (
+    load_session,
+    make_stimulus_image,
+    session_fixations,
+    session_px_per_deg,
+    session_settings,
+    stimulus_image_bytes,
+    stimulus_key,
+    validate_session,
+)
 
 __all__ = [
     "init",
     "set_viewport",
     "frame",
+    "click",
     "no_face",
     "calibration_targets",
     "calibration_start",
@@ -52,6 +68,9 @@ __all__ = [
     "validation_cancel",
     "recentre_start",
     "recentre_finish",
+    "calibration_saved",
+    "calibration_restore",
+    "recording_tail",
     "heatmap",
     "session",
     "clear_recording",
@@ -69,6 +88,13 @@ __all__ = [
     "replay_frame",
     "replay_no_face",
     "replay_finish",
+    "session_check",
+    "stimulus_image",
+    "aggregate_heatmap",
+    "compare_heatmaps",
+    "session_heatmap",
+    "session_gazeplot",
+    "aoi_table",
 ]
 
 _tracker = None
@@ -93,14 +119,23 @@ def set_viewport(viewport_w_px, viewport_h_px) -> dict:
 
 
 def frame(t_ms, landmarks, matrix, image_w_px, image_h_px,
-          target_index=None, target_x_px=None, target_y_px=None) -> dict:
-    """One frame with a face; result as ``GazeTracker.process_frame``."""
+          target_index=None, target_x_px=None, target_y_px=None, eye_patches=None) -> dict:
+    """One frame with a face (``eye_patches``: the page's Float32Array of both eyes'
+    patches, or null when it could not crop them); result as
+    ``GazeTracker.process_frame``."""
     return _call(
         lambda: _get().process_frame(
             _plain(t_ms), _floats(landmarks), _floats(matrix), _plain(image_w_px),
             _plain(image_h_px), _plain(target_index), _plain(target_x_px), _plain(target_y_px),
+            _optional_floats(eye_patches),
         )
     )
+
+
+def click(t_ms, x_px, y_px) -> dict:
+    """A click on the page while tracking (self-calibration); result as
+    ``GazeTracker.click``."""
+    return _call(lambda: _get().click(_plain(t_ms), _plain(x_px), _plain(y_px)))
 
 
 def no_face(t_ms, reason="no_face") -> dict:
@@ -165,6 +200,21 @@ def recentre_start() -> dict:
 def recentre_finish() -> dict:
     """Apply the drift correction; result ``{"shift_px", "n_samples"}``."""
     return _call(lambda: _get().finish_recentre())
+
+
+def calibration_saved() -> dict:
+    """Result: the calibration to keep (``GazeTracker.saved_calibration``)."""
+    return _call(lambda: _get().saved_calibration())
+
+
+def calibration_restore(saved) -> dict:
+    """Track with a kept calibration; result ``{"px_per_deg"}``."""
+    return _call(lambda: _get().restore_calibration(_clean(_dict(saved))))
+
+
+def recording_tail(start) -> dict:
+    """Result: the samples from index ``start`` on (``GazeTracker.recording_tail``)."""
+    return _call(lambda: _get().recording_tail(_plain(start)))
 
 
 def heatmap(width_px=None, height_px=None) -> dict:
@@ -391,11 +441,12 @@ def replay_start(recording_json, settings=None) -> dict:
     return _call(run)
 
 
-def replay_frame(t_ms, landmarks, matrix, image_w_px, image_h_px) -> dict:
-    """One video frame with a face (t_ms after the first frame); result as
-    ``Replay.add_frame``."""
+def replay_frame(t_ms, landmarks, matrix, image_w_px, image_h_px, eye_patches=None) -> dict:
+    """One video frame with a face (t_ms after the first frame; ``eye_patches`` as for
+    ``frame``); result as ``Replay.add_frame``."""
     return _call(lambda: _get_replay().add_frame(
-        _plain(t_ms), _floats(landmarks), _floats(matrix), _plain(image_w_px), _plain(image_h_px)))
+        _plain(t_ms), _floats(landmarks), _floats(matrix), _plain(image_w_px), _plain(image_h_px),
+        _optional_floats(eye_patches)))
 
 
 def replay_no_face(t_ms, reason="noface") -> dict:
@@ -406,6 +457,282 @@ def replay_no_face(t_ms, reason="noface") -> dict:
 def replay_finish(created_iso=None) -> dict:
     """Calibrate, validate, predict every frame; result: the session dict."""
     return _call(lambda: _get_replay().finish(_plain(created_iso)))
+
+
+# --- stored sessions: the dashboard (several participants, areas of interest) --------
+
+
+def session_check(text) -> dict:
+    """Validate one session file (JSON text, UTF-8 bytes or an already parsed object)
+    for the dashboard's import, file by file. The call itself always succeeds; its
+    result is ``{"ok": True, "participant", "recording_id", "created",
+    "duration_ms", "n_samples", "valid_fraction", "n_fixations" (stored, or None),
+    "accuracy_deg", "grade" (None without validation), "px_per_deg",
+    "stimulus_key", "stimulus": geometry dict, "image_media_type" (None if no
+    picture is embedded)}`` or ``{"ok": False, "error": {"type", "message"}}``."""
+
+    def run():
+        try:
+            return {"ok": True, **_session_summary(_stored_session(text))}
+        except GazeheatError as exc:
+            return {"ok": False, "error": error_to_dict(exc)}
+
+    return _call(run)
+
+
+def stimulus_image(data, media_type) -> dict:
+    """The ``stimulus_image`` field of a session for a picture file's bytes (PNG,
+    JPEG or WebP; ``session.make_stimulus_image``); result ``{"media_type",
+    "data_base64", "sha256"}``."""
+    return _call(lambda: make_stimulus_image(_bytes(data), _plain(media_type)))
+
+
+def aggregate_heatmap(sessions, options=None) -> dict:
+    """One heatmap over several stored sessions of the same stimulus
+    (``gazeheat.aggregate``).
+
+    ``sessions``: a list of session files (text, bytes or parsed objects).
+    ``options`` (every key optional): ``max_error_deg`` (leave out sessions whose
+    validation error is larger, or that have none), ``weighting`` (``"equal"``,
+    default, or ``"time"``), ``source`` (``"fixations"``/``"samples"``),
+    ``sigma_deg`` (default ``HEATMAP_SIGMA_DEG``), ``output`` (``"overlay"``,
+    ``"heatmap"``, ``"coarse"``), ``stimulus_rgba`` with ``stimulus_w_px`` and
+    ``stimulus_h_px`` (the picture as RGBA; default: a PNG the sessions embed, else
+    white), and the style keys of ``HeatmapStyle``.
+
+    Result: the map (``"png"``, ``"output"``, ``"width_px"``, ``"height_px"``,
+    ``"grid_w"``, ``"grid_h"``, ``"cell_px"``, ``"max_value"``, ``"top_value"``,
+    ``"unit"``, ``"title"``, ``"n_points"``, ``"total_weight"``, ``"legend"``) plus
+    ``"included"`` (indices), ``"excluded"`` (``[{"index", "label", "reason"}]``),
+    ``"stimulus_key"``, ``"n_with_gaze"``, ``"px_per_deg"`` (native px per degree
+    of the kernel) and ``"picture"`` (``"given"``, ``"embedded"`` or ``"none"``).
+    """
+
+    def run():
+        o = _options(options)
+        group = _group(sessions, o, "")
+        style = HeatmapStyle.from_dict(o)
+        return {**_aggregate_result(group, style, _output(o)),
+                "legend": heatmap_legend(group["map"].density, style).to_dict()}
+
+    return _call(run)
+
+
+def compare_heatmaps(group_a, group_b, options=None) -> dict:
+    """Two groups of stored sessions side by side on one colour scale (the larger
+    maximum of the two, unless ``options`` set an absolute ``scale_max``).
+
+    ``options``: as ``aggregate_heatmap`` (applied to both groups); the picture for
+    group B is ``stimulus_b_rgba`` / ``stimulus_b_w_px`` / ``stimulus_b_h_px`` when
+    it showed another stimulus, else the same as A's. Result ``{"a": ..., "b": ...}``
+    (each as ``aggregate_heatmap`` without the legend), ``"legend"`` (one for both)
+    and ``"top_value"``.
+    """
+
+    def run():
+        o = _options(options)
+        a = _group(group_a, o, "", "group A: ")
+        b = _group(group_b, o, "_b" if o.get("stimulus_b_rgba") is not None else "", "group B: ")
+        style = shared_scale(HeatmapStyle.from_dict(o), a["map"].density, b["map"].density)
+        output = _output(o)
+        return {"a": _aggregate_result(a, style, output), "b": _aggregate_result(b, style, output),
+                "legend": heatmap_legend(a["map"].density, style).to_dict(),
+                "top_value": style.top(a["map"].density)}
+
+    return _call(run)
+
+
+def session_heatmap(session, options=None) -> dict:
+    """A heatmap of one stored session (text, bytes or parsed object), as
+    ``render_heatmap`` does for the live recording.
+
+    ``options``: as ``render_heatmap`` (``output``, ``stimulus_rgba`` +
+    ``stimulus_w_px``/``stimulus_h_px``, ``geometry``, ``source``, ``weighting``,
+    ``sigma_deg`` (default: the session's setting), ``px_per_deg`` (default: the
+    session's), style keys). Without a picture, a PNG the session embeds is used.
+    Result: as ``render_heatmap``, plus ``"picture"``.
+    """
+
+    def run():
+        o = _options(options)
+        stored = _stored_session(session)
+        geometry, rgba, picture = _session_picture(o, stored)
+        ppd = o.get("px_per_deg") or session_px_per_deg(stored)
+        source = o.get("source") or "fixations"
+        weighting = o.get("weighting") or "duration"
+        if source == "fixations":
+            points = WeightedPoints.from_fixations(session_fixations(stored, ppd), weighting)
+        elif source == "samples":
+            points = WeightedPoints.from_samples(stored["samples"], weighting)
+        else:
+            raise InputError(f"source must be fixations or samples, got {source!r}")
+        sigma = o.get("sigma_deg")
+        if sigma is None:
+            sigma = session_settings(stored)["heatmap_sigma_deg"]
+        density = density_map(points, geometry, sigma, ppd)
+        style = HeatmapStyle.from_dict(o)
+        output = _output(o)
+        return {**_map_result(density, style, output, rgba), "geometry": geometry.to_dict(),
+                "legend": heatmap_legend(density, style).to_dict(), "picture": picture}
+
+    return _call(run)
+
+
+def session_gazeplot(session, options=None) -> dict:
+    """A gaze plot of one stored session, as ``render_gazeplot`` for the live one
+    (same ``options``). Result ``{"png", "width_px", "height_px", "n_fixations",
+    "geometry", "picture"}``."""
+
+    def run():
+        o = _options(options)
+        stored = _stored_session(session)
+        geometry, rgba, picture = _session_picture(o, stored)
+        ppd = o.get("px_per_deg") or session_px_per_deg(stored)
+        fixations = session_fixations(stored, ppd)
+        extra = {k: o[k] for k in ("sizing", "max_radius_deg") if o.get(k) is not None}
+        png = _render_gazeplot(fixations, geometry, rgba, px_per_deg=ppd, **extra)
+        return {"png": png, "width_px": geometry.width_px, "height_px": geometry.height_px,
+                "n_fixations": len(fixations), "geometry": geometry.to_dict(), "picture": picture}
+
+    return _call(run)
+
+
+def aoi_table(sessions, aois) -> dict:
+    """AOI metrics per session and AOI (``gazeheat.aoi``). ``sessions``: session
+    files (text, bytes or objects); ``aois``: a list of AOI objects or an AOI file
+    (object or text). Result ``{"columns", "rows": [{participant, session, aoi,
+    ttff_ms, dwell_ms, dwell_pct, fixation_count, visits, revisits,
+    first_fixation_duration_ms}], "csv": text}``."""
+
+    def run():
+        stored = _stored_list(sessions)
+        definition = _clean(_dict(aois))
+        rows = gazeheat_aoi.aoi_table(stored, gazeheat_aoi.load_aois(definition))
+        return {"columns": list(gazeheat_aoi.AOI_COLUMNS), "rows": rows,
+                "csv": gazeheat_aoi.aoi_csv(rows)}
+
+    return _call(run)
+
+
+def _stored_session(value) -> dict:
+    """A validated session from text, bytes or a parsed object (FormatError if not)."""
+    value = _plain(value)
+    if isinstance(value, str):
+        return load_session(value)
+    if isinstance(value, (bytes, bytearray, memoryview)) or (
+            hasattr(value, "to_bytes") and not isinstance(value, int)):
+        return load_session(_bytes(value))
+    return validate_session(_clean(_dict(value)))
+
+
+def _stored_list(sessions) -> list:
+    items = _dict(sessions)
+    if not isinstance(items, (list, tuple)):
+        raise InputError(f"sessions must be a list, got {type(items).__name__}")
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(_stored_session(item))
+        except GazeheatError as exc:
+            raise type(exc)(f"sessions[{i}]: {exc}") from None
+    return out
+
+
+def _session_summary(session: dict) -> dict:
+    samples = session["samples"]
+    n = len(samples)
+    valid = sum(1 for s in samples if s["x"] is not None)
+    validation = session.get("validation") or {}
+    image = session.get("stimulus_image")
+    return {
+        "participant": session.get("participant"),
+        "recording_id": session.get("recording_id"),
+        "created": session["created"],
+        "duration_ms": samples[-1]["t_ms"] - samples[0]["t_ms"] if n > 1 else 0.0,
+        "n_samples": n,
+        "valid_fraction": valid / n if n else 0.0,
+        "n_fixations": len(session["fixations"]) if "fixations" in session else None,
+        "accuracy_deg": validation.get("accuracy_deg"),
+        "grade": validation.get("grade"),
+        "px_per_deg": session_px_per_deg(session),
+        "stimulus_key": stimulus_key(session),
+        "stimulus": StimulusGeometry.of_session(session).to_dict(),
+        "image_media_type": image["media_type"] if image else None,
+    }
+
+
+def _picture(o: dict, suffix: str, session):
+    """``(rgba, (w, h), "given")`` from the options' ``stimulus{suffix}_rgba``, else a
+    PNG embedded in ``session`` (``"embedded"``), else ``(None, None, "none")``."""
+    given = _pixels(o.get(f"stimulus{suffix}_rgba"), o.get(f"stimulus{suffix}_w_px"),
+                    o.get(f"stimulus{suffix}_h_px"))
+    if given is not None:
+        rgba, w, h = given
+        return rgba, (w, h), "given"
+    embedded = stimulus_image_bytes(session) if session is not None else None
+    if embedded is not None and embedded[0] == "image/png":
+        w, h, rgba = decode_png_rgba(embedded[1])
+        return rgba, (w, h), "embedded"
+    return None, None, "none"
+
+
+def _session_picture(o: dict, session: dict) -> tuple:
+    """``(geometry, rgba or None, picture)`` for one stored session: the geometry
+    given or the session's; a picture of another size keeps its rectangle."""
+    g = o.get("geometry")
+    geometry = (StimulusGeometry.from_dict(g) if g is not None
+                else StimulusGeometry.of_session(session))
+    rgba, size, picture = _picture(o, "", session)
+    if size is not None and size != (geometry.width_px, geometry.height_px):
+        geometry = geometry.resized(*size)
+    return geometry, rgba, picture
+
+
+def _group(sessions, o: dict, suffix: str, name: str = "") -> dict:
+    """Select and aggregate one group: ``{"map", "included", "excluded", "rgba",
+    "picture"}``."""
+    try:
+        stored = _stored_list(sessions)
+        included, excluded = select_sessions(stored, o.get("max_error_deg"))
+        if not included:
+            reasons = "; ".join(f"{e.label}: {e.reason}" for e in excluded[:5])
+            raise InputError("no session left to aggregate" + (f" ({reasons})" if reasons else ""))
+        chosen = [stored[i] for i in included]
+        rgba, size, picture = _picture(o, suffix, chosen[0])
+        sigma = o.get("sigma_deg")
+        agg = aggregate_density(chosen, C.HEATMAP_SIGMA_DEG if sigma is None else sigma,
+                                o.get("weighting") or "equal", o.get("source") or "fixations", size)
+    except GazeheatError as exc:
+        if not name:
+            raise
+        raise type(exc)(f"{name}{exc}") from None
+    return {"map": agg, "included": included, "excluded": [e.to_dict() for e in excluded],
+            "rgba": rgba, "picture": picture}
+
+
+def _aggregate_result(group: dict, style: HeatmapStyle, output: str) -> dict:
+    agg = group["map"]
+    return {**_map_result(agg.density, style, output, group["rgba"]),
+            "included": group["included"], "excluded": group["excluded"],
+            "stimulus_key": agg.stimulus_key, "n_with_gaze": agg.n_with_gaze,
+            "px_per_deg": agg.px_per_deg, "picture": group["picture"]}
+
+
+def _map_result(density, style: HeatmapStyle, output: str, rgba) -> dict:
+    grid = density.grid
+    return {"png": render_density(density, style, output, rgba), "output": output,
+            "width_px": density.width_px, "height_px": density.height_px,
+            "grid_w": grid.w_cells, "grid_h": grid.h_cells, "cell_px": grid.cell_px,
+            "max_value": density.max_value, "top_value": style.top(density),
+            "unit": density.unit, "title": density.title, "n_points": grid.n_points,
+            "total_weight": density.total_weight}
+
+
+def _output(o: dict) -> str:
+    output = o.get("output") or "overlay"
+    if output not in OUTPUTS:
+        raise InputError(f"output must be one of {', '.join(OUTPUTS)}, got {output!r}")
+    return output
 
 
 # --- private helpers ---------------------------------------------------------------
@@ -515,6 +842,12 @@ def _stimulus(o: dict, session: dict) -> tuple:
 def _px_per_deg(o: dict, tracker: GazeTracker) -> float:
     value = o.get("px_per_deg")
     return tracker.px_per_deg if value is None else value
+
+
+def _optional_floats(values):
+    """``_floats`` of ``values``, or None for None / JS null."""
+    values = _plain(values)
+    return None if values is None else _floats(values)
 
 
 def _floats(values):

@@ -5,27 +5,50 @@ looks at target ``i`` every frame's ``Features`` goes to a ``CalibrationCollecto
 ``GazeModel.fit`` then maps ``Features.vector()`` (named by
 ``features.VECTOR_NAMES``) to viewport CSS px.
 
-The model, per screen axis::
+The model, per screen axis (``reference`` and ``geometry``: see "Head models")::
 
-    x_px = sum_t coef_x[t] * term_t(z) + sum_i prior_x[i] * (input_i - input_mean[i])
+    g = (sum_t coef_x[t] * term_t(z), sum_t coef_y[t] * term_t(z))   # gaze, reference head pose
+    (x_px, y_px) = reference.to_screen(g, geometry) + (prior_x . d, prior_y . d)
 
-* ``z_i = (input_i - input_mean[i]) / input_scale[i]``: standardised inputs (centred
-  before squaring, so the quadratic terms are not collinear with the linear ones).
+with ``d_i = input_i - input_mean[i]``.
+
+* ``z_i = d_i / input_scale[i]``: standardised inputs (centred before squaring, so the
+  quadratic terms are not collinear with the linear ones).
 * ``term_t``: polynomial terms of the eye features, ``TERMS_X`` for x (the iris's
   horizontal position and its square: the eyeball turns, so equal steps on the screen
   are unequal steps of the iris) and ``TERMS_Y`` for y (the iris's vertical position,
   the upper lid and the openness: FaceLandmarker follows the iris's vertical motion
   only partly, the lid much better). Each axis gets only its own few terms: with 9
   targets every extra term is fitted mostly to the noise of the targets' means.
-* ``prior``: head terms with coefficients from geometry, not fitted: moving the head
-  by 1 mm moves the gaze point on the screen by 1 mm (``HEAD_POSITION_PRIOR_PX_PER_MM``);
-  turning it by 1 degree moves the gaze point by about one degree of visual angle
-  (``HEAD_ROTATION_PRIOR_PX_PER_DEG``), because the eye features only see the
-  eye-in-head angle. During calibration the head hardly moves,
-  so a fitted head coefficient would be fitted to noise; fixed ones still undo most
-  of a later head movement. The sign of the x terms follows the camera image: a
-  mirrored image (iris moving right in the image as the gaze moves right) flips them.
-* Coefficients by ridge regression (intercept not penalised), every target weighing
+* ``prior``: head terms (px per unit of head position and rotation), because the eye
+  features only see the eye's turn in the head: moving the head by 1 mm moves the gaze
+  point by 1 mm (``screen_px_per_cm`` / 10 px per mm: the screen-scale setting), turning
+  it by 1 degree moves the gaze point by about one degree of visual angle at the head's
+  distance. The sign of the x terms follows the camera image: a mirrored image (iris
+  moving right in the image as the gaze moves right) flips them.
+
+Head models (``HEAD_MODELS``, ``GazeModel.fit(head=...)``):
+
+* ``"geometric"`` (default): as ``"linear"`` with the head terms times
+  1 + ``EYE_CORNER_PARALLAX`` (the eye corners sit behind the iris, so the iris moves
+  against them when the head turns or moves across the camera's view, on top of the
+  eye's own counter-turn), and (1) the calibration fits the
+  head-rotation terms (yaw for x, pitch for y) as one more ridge-penalised column per
+  axis, added to the geometric value (the face pose reads only part of a turn; the head
+  moves a little while the eyes rest on each target, which tells by how much; a still
+  head leaves the geometric value); (2) with every sample's ``geometry`` (head distance
+  and roll, ``Features.geometry()``), a ``HeadReference`` (the calibration's mean
+  distance and roll, and the point straight ahead of the eyes): the calibration targets
+  are moved back to that reference pose before fitting, and predictions moved out to
+  the frame's pose: the gaze offset from the point ahead grows with the distance (the
+  same eye angle reaches farther) and turns with the roll (the eye features are
+  measured in the head's frame).
+* ``"linear"``: the fixed head terms only (version 2 models).
+* ``"none"``: no head terms (for comparison).
+
+* Coefficients by ridge regression (intercept and the main eye term of each axis, ``u``
+  for x and ``upper_lid`` for y, not penalised: shrinking those would pull every
+  prediction towards the screen's centre), every target weighing
   the same however many samples it kept; the ridge strength per axis is chosen from
   ``CALIBRATION_LAMBDAS`` by leave-one-target-out cross-validation (LOTO): refit
   without each target, predict that target's mean gaze, keep the strength with the
@@ -53,7 +76,7 @@ from . import _check
 from . import constants as C
 from ._linalg import cross, dot, gauss_solve, gram
 from .errors import CalibrationError, InputError
-from .features import VECTOR_NAMES, Features
+from .features import GEOMETRY_NAMES, VECTOR_NAMES, Features
 
 __all__ = [
     "Target",
@@ -61,6 +84,8 @@ __all__ = [
     "CalibrationCollector",
     "TargetFit",
     "GazeModel",
+    "HeadReference",
+    "HEAD_MODELS",
     "TERMS_X",
     "TERMS_Y",
     "CALIBRATION_PATTERNS",
@@ -77,8 +102,14 @@ TERMS_Y = ("1", "v", "upper_lid", "openness")
 #: Names accepted by ``calibration_pattern``.
 CALIBRATION_PATTERNS = ("9", "13", "16")
 
+#: Head models ``GazeModel.fit`` knows (see the module docstring): ``"geometric"`` (the
+#: default), ``"linear"`` (fixed head terms only, as version 2 models) and ``"none"``.
+HEAD_MODELS = ("geometric", "linear", "none")
+
 _MODEL = "poly2-ridge"
-_MODEL_VERSION = 2
+#: 3: the geometric head model (``reference``); version 2 models are still read.
+_MODEL_VERSION = 3
+_READ_VERSIONS = (2, 3)
 
 _I = {name: i for i, name in enumerate(VECTOR_NAMES)}
 
@@ -89,6 +120,19 @@ _I = {name: i for i, name in enumerate(VECTOR_NAMES)}
 # standardised spread, so the ridge penalty shrinks its coefficient harder.
 _SCALE_FLOOR = {"u": 0.005, "v": 0.005, "upper_lid": 0.005, "openness": 0.005,
                 "head_x_mm": 1.0, "head_y_mm": 1.0, "yaw_deg": 2.0, "pitch_deg": 2.0}
+
+# Per axis (x, y), the main eye term, left out of the ridge penalty like the intercept: it
+# carries the gaze, and shrinking it pulls every prediction towards the screen's centre
+# (on the benchmark the calibration's noisy target means made the cross-validation pick
+# strong penalties, which compressed the gaze by up to ~15 %). The ridge still tames
+# the correction terms around it.
+_UNPENALISED = (("u",), ("upper_lid",))
+
+# The head inputs whose terms the geometric head model fits, per axis (x, y): the
+# rotation, whose reading by the face pose is uncertain. (Fitting the position terms
+# too was tried: on the benchmark it costs ~0.1-0.2 deg, the ridge cannot tell them
+# from the rotation with 9 targets.)
+_HEAD_FITTED = (("yaw_deg",), ("pitch_deg",))
 
 # Inputs whose per-target outliers are dropped (the eye features the terms use).
 _OUTLIER_INPUTS = ("u", "v", "upper_lid")
@@ -119,7 +163,9 @@ class Target:
 class CalibrationSample:
     """One kept calibration frame: when, which target, and the regression inputs.
 
-    ``inputs`` is ``Features.vector()`` (named by ``features.VECTOR_NAMES``).
+    ``inputs`` is ``Features.vector()`` (named by ``features.VECTOR_NAMES``);
+    ``geometry`` is ``Features.geometry()`` (``features.GEOMETRY_NAMES``: head distance
+    and roll), or empty when unknown (the head model then takes them as constant).
     """
 
     t_ms: float
@@ -127,6 +173,7 @@ class CalibrationSample:
     target_x_px: float
     target_y_px: float
     inputs: tuple
+    geometry: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -305,7 +352,7 @@ class CalibrationCollector:
         start = self._start_ms.setdefault(index, t_ms)
         if not features.valid or t_ms - start < self.settle_ms:
             return False
-        self._samples.append(CalibrationSample(t_ms, index, x, y, features.vector()))
+        self._samples.append(CalibrationSample(t_ms, index, x, y, features.vector(), features.geometry()))
         return True
 
     @property
@@ -332,6 +379,68 @@ class CalibrationCollector:
 
 
 @dataclass(frozen=True)
+class HeadReference:
+    """The calibration's head pose, for moving the calibrated gaze with the head.
+
+    ``centre_x_px``, ``centre_y_px``: the screen point straight in front of the eyes
+    (CSS px of the viewport; the camera is taken to sit above the centre of the
+    calibration pattern, ``CAMERA_ABOVE_VIEWPORT_MM`` above the viewport's top edge).
+    ``head_z_mm``: mean camera-to-eyes distance during calibration
+    (``Features.head_z_mm``, > 0). ``roll_deg``: mean head roll (degrees).
+    ``roll_sign``: +1 for a plain camera image, -1 for a mirrored one (which way an
+    image roll turns screen directions). ``px_per_mm``: CSS px per mm of screen.
+    """
+
+    centre_x_px: float
+    centre_y_px: float
+    head_z_mm: float
+    roll_deg: float
+    roll_sign: float
+    px_per_mm: float
+
+    def _turn(self, geometry) -> tuple:
+        """(scale, cos, sin) for ``geometry`` = (head_z_mm, roll_deg), or none for ()."""
+        if not geometry:
+            return 1.0, 1.0, 0.0
+        z, roll = geometry
+        scale = z / self.head_z_mm if z > 0.0 else 1.0
+        angle = math.radians(self.roll_sign * (roll - self.roll_deg))
+        return scale, math.cos(angle), math.sin(angle)
+
+    def to_screen(self, x_px: float, y_px: float, geometry) -> tuple:
+        """A gaze point of the reference head pose moved to the head's distance and roll in
+        ``geometry``: the offset from the centre grows with the distance (the same eye
+        angle reaches farther) and turns with the roll (the eye features are measured in
+        the head's frame)."""
+        k, c, s = self._turn(geometry)
+        dx, dy = x_px - self.centre_x_px, y_px - self.centre_y_px
+        return self.centre_x_px + k * (c * dx - s * dy), self.centre_y_px + k * (s * dx + c * dy)
+
+    def to_reference(self, x_px: float, y_px: float, geometry) -> tuple:
+        """The inverse of ``to_screen``."""
+        k, c, s = self._turn(geometry)
+        dx, dy = (x_px - self.centre_x_px) / k, (y_px - self.centre_y_px) / k
+        return self.centre_x_px + c * dx + s * dy, self.centre_y_px - s * dx + c * dy
+
+    def to_dict(self) -> dict:
+        return {"centre_x_px": self.centre_x_px, "centre_y_px": self.centre_y_px,
+                "head_z_mm": self.head_z_mm, "roll_deg": self.roll_deg, "roll_sign": self.roll_sign,
+                "px_per_mm": self.px_per_mm}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> HeadReference:
+        """Raises InputError on missing or bad fields."""
+        names = ("centre_x_px", "centre_y_px", "head_z_mm", "roll_deg", "roll_sign", "px_per_mm")
+        _need(d, names, "calibration.reference")
+        values = {n: _check.finite(d[n], f"calibration.reference.{n}") for n in names}
+        _check.positive(values["head_z_mm"], "calibration.reference.head_z_mm", " mm")
+        _check.positive(values["px_per_mm"], "calibration.reference.px_per_mm")
+        if values["roll_sign"] not in (1.0, -1.0):
+            raise InputError(f"calibration.reference.roll_sign must be 1 or -1, got {d['roll_sign']!r}")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class GazeModel:
     """Fitted map from ``Features.vector()`` to viewport CSS px (see the module
     docstring for the formula).
@@ -348,6 +457,9 @@ class GazeModel:
     samples; ``bad_targets``: indices of bad targets. ``correction``: drift correction
     ``(x_offset_px, x_scale, y_offset_px, y_scale)`` applied last:
     ``x = x_offset_px + x_scale * x_model`` (identity after ``fit``).
+    ``reference``: the geometric head model's ``HeadReference``, or None (a
+    ``"linear"``/``"none"`` head model, or a version 2 model): the polynomial then
+    gives screen px directly.
     """
 
     inputs: tuple
@@ -368,6 +480,7 @@ class GazeModel:
     per_target: tuple
     bad_targets: tuple
     correction: tuple = (0.0, 1.0, 0.0, 1.0)
+    reference: HeadReference | None = None
 
     def __post_init__(self):
         # Terms as tuples of input indices, parsed once (predict runs every frame).
@@ -376,15 +489,23 @@ class GazeModel:
 
     @classmethod
     def fit(cls, source, lam=None, min_targets=C.MIN_CALIBRATION_TARGETS,
-            lambdas=C.CALIBRATION_LAMBDAS) -> GazeModel:
+            lambdas=C.CALIBRATION_LAMBDAS, screen_px_per_cm=C.CSS_PX_PER_CM,
+            head="geometric") -> GazeModel:
         """Fit to a ``CalibrationCollector`` or an iterable of ``CalibrationSample``.
 
         ``lam``: a fixed ridge strength (>= 0) for both axes; None (default) chooses
         one per axis from ``lambdas`` by leave-one-target-out cross-validation.
+        ``screen_px_per_cm``: CSS px per cm of the physical screen (the
+        ``screen_px_per_cm`` setting), for the head terms. ``head``: one of
+        ``HEAD_MODELS`` (see the module docstring); ``"geometric"`` needs every sample's
+        ``geometry`` and falls back to ``"linear"`` with a fitted head gain without it.
         Raises CalibrationError if fewer than ``min_targets`` distinct targets have
         (enough clean) samples or the regression is singular; InputError on a bad
-        ``lam``/``lambdas``.
+        ``lam``/``lambdas``/``screen_px_per_cm``/``head``.
         """
+        px_per_mm = 0.1 * _check.positive(screen_px_per_cm, "screen_px_per_cm", " px/cm")
+        if head not in HEAD_MODELS:
+            raise InputError(f"head must be one of {', '.join(HEAD_MODELS)}, got {head!r}")
         samples = list(source.samples if isinstance(source, CalibrationCollector) else source)
         if lam is not None:
             lambdas = (_check.non_negative(lam, "lam"),)
@@ -397,6 +518,9 @@ class GazeModel:
             if len(s.inputs) != len(VECTOR_NAMES):
                 raise InputError(f"calibration sample has {len(s.inputs)} inputs, expected "
                                  f"{len(VECTOR_NAMES)} ({', '.join(VECTOR_NAMES)})")
+            if s.geometry and len(s.geometry) != len(GEOMETRY_NAMES):
+                raise InputError(f"calibration sample has {len(s.geometry)} geometry values, expected "
+                                 f"{len(GEOMETRY_NAMES)} ({', '.join(GEOMETRY_NAMES)}) or none")
             by_target.setdefault(s.target_index, []).append(s)
         if len(by_target) < min_targets:
             raise CalibrationError(
@@ -412,11 +536,11 @@ class GazeModel:
                 f"only {len(usable)} targets have enough steady samples, need {min_targets}; "
                 "look at each target until it disappears"
             )
-        fit = _fit(usable, lambdas)
+        fit = _fit(usable, lambdas, px_per_mm, head)
         first_loto = dict(fit.loto)
         bad_loto = _outlying_targets(fit)
         if bad_loto and len(usable) - len(bad_loto) >= min_targets:
-            fit = _fit({i: g for i, g in usable.items() if i not in bad_loto}, lambdas)
+            fit = _fit({i: g for i, g in usable.items() if i not in bad_loto}, lambdas, px_per_mm, head)
         loto = {**first_loto, **fit.loto}
         bad = tuple(sorted(set(cleaned) - set(usable) | set(bad_loto)))
         model = cls(
@@ -424,14 +548,14 @@ class GazeModel:
             terms_x=TERMS_X, terms_y=TERMS_Y, coef_x=fit.coef[0], coef_y=fit.coef[1],
             prior_x=fit.prior[0], prior_y=fit.prior[1], lam_x=fit.lam[0], lam_y=fit.lam[1],
             n_samples=len(samples), n_used=0, rms_px=0.0, loto_px=None, per_target=(),
-            bad_targets=bad,
+            bad_targets=bad, reference=fit.reference,
         )
         return model._with_errors(by_target, cleaned, set(fit.loto), loto)
 
     def predict(self, features: Features) -> tuple:
         """Gaze ``(x_px, y_px)`` for ``features`` (validity is the caller's concern: see
         ``usable``)."""
-        return self.predict_vector(features.vector())
+        return self.predict_vector(features.vector(), features.geometry())
 
     def usable(self, features: Features) -> bool:
         """True if ``features`` is valid and its eyes are open at least
@@ -447,8 +571,10 @@ class GazeModel:
         i = _I["openness"]
         return features.vector()[i] >= C.PREDICT_MIN_OPENNESS_FRACTION * self.input_mean[i]
 
-    def predict_vector(self, inputs) -> tuple:
-        """Gaze ``(x_px, y_px)`` for a ``Features.vector()``-shaped sequence.
+    def predict_vector(self, inputs, geometry=()) -> tuple:
+        """Gaze ``(x_px, y_px)`` for a ``Features.vector()``-shaped sequence and, for the
+        geometric head model, a ``Features.geometry()``-shaped one (empty: the head at
+        the calibration's distance and roll).
 
         The polynomial terms see each standardised input clamped to
         +-``PREDICT_MAX_Z``: beyond a few calibration standard deviations a polynomial
@@ -458,14 +584,18 @@ class GazeModel:
         d = [a - m for a, m in zip(inputs, self.input_mean)]
         lim = C.PREDICT_MAX_Z
         z = [min(max(a / s, -lim), lim) for a, s in zip(d, self.input_scale)]
-        x = _combine(z, self._tx, self.coef_x) + dot(self.prior_x, d)
-        y = _combine(z, self._ty, self.coef_y) + dot(self.prior_y, d)
+        x = _combine(z, self._tx, self.coef_x)
+        y = _combine(z, self._ty, self.coef_y)
+        if self.reference is not None:
+            x, y = self.reference.to_screen(x, y, geometry)
+        x += dot(self.prior_x, d)
+        y += dot(self.prior_y, d)
         ax, sx, ay, sy = self.correction
         return ax + sx * x, ay + sy * y
 
     def predict_sample(self, sample: CalibrationSample) -> tuple:
         """Gaze ``(x_px, y_px)`` for a stored calibration sample."""
-        return self.predict_vector(sample.inputs)
+        return self.predict_vector(sample.inputs, sample.geometry)
 
     def recentred(self, points) -> GazeModel:
         """A copy with a drift correction fitted to ``points``.
@@ -531,19 +661,27 @@ class GazeModel:
             "per_target": [t.to_dict() for t in self.per_target],
             "bad_targets": list(self.bad_targets),
             "correction": {"x_offset_px": ax, "x_scale": sx, "y_offset_px": ay, "y_scale": sy},
+            "reference": None if self.reference is None else self.reference.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> GazeModel:
-        """Rebuild from ``to_dict`` output; raises InputError if anything is off,
-        including a model made for other inputs (an older gazeheat: calibrate again)."""
+        """Rebuild from ``to_dict`` output (this version or version 2, which has no
+        ``reference``); raises InputError if anything is off, including a model made for
+        other inputs (an older gazeheat: calibrate again)."""
         _need(d, ("model", "version", "inputs", "input_mean", "input_scale", "terms_x", "terms_y",
                   "coef_x", "coef_y", "prior_x", "prior_y", "lam_x", "lam_y", "n_samples",
                   "n_used", "rms_px", "loto_px", "per_target", "bad_targets", "correction"),
               "calibration")
-        if d["model"] != _MODEL or d["version"] != _MODEL_VERSION:
-            raise InputError(f"calibration.model must be {_MODEL!r} version {_MODEL_VERSION}, got "
-                             f"{d['model']!r} version {d['version']!r}")
+        if d["model"] != _MODEL or d["version"] not in _READ_VERSIONS:
+            raise InputError(f"calibration.model must be {_MODEL!r} version "
+                             f"{' or '.join(map(str, _READ_VERSIONS))}, got {d['model']!r} version "
+                             f"{d['version']!r}: calibrate again")
+        reference = None
+        if d["version"] >= 3:
+            _need(d, ("reference",), "calibration")
+            if d["reference"] is not None:
+                reference = HeadReference.from_dict(d["reference"])
         if list(d["inputs"]) != list(VECTOR_NAMES):
             raise InputError(f"calibration.inputs {d['inputs']!r} are not this gazeheat's "
                              f"{list(VECTOR_NAMES)!r}: calibrate again")
@@ -588,6 +726,7 @@ class GazeModel:
                         _check.finite(c["x_scale"], "calibration.correction.x_scale"),
                         _check.finite(c["y_offset_px"], "calibration.correction.y_offset_px"),
                         _check.finite(c["y_scale"], "calibration.correction.y_scale")),
+            reference=reference,
         )
 
     def _with_errors(self, by_target: dict, cleaned: dict, fitted: set, loto: dict) -> GazeModel:
@@ -596,7 +735,7 @@ class GazeModel:
         for index, group in sorted(by_target.items()):
             used = cleaned[index]
             errors = [math.hypot(x - s.target_x_px, y - s.target_y_px)
-                      for s in used for x, y in (self.predict_vector(s.inputs),)]
+                      for s in used for x, y in (self.predict_sample(s),)]
             if index in fitted:
                 squared += math.fsum(e * e for e in errors)
                 n_used += len(used)
@@ -619,9 +758,10 @@ class GazeModel:
 @dataclass(frozen=True)
 class _Fitted:
     """What ``_fit`` found: input means/scales, per axis (x, y) the coefficients, the
-    prior head coefficients and the ridge strength; per target the LOTO miss (px, None
-    if that refit was singular) and the standardised LOTO miss per axis (the miss over
-    its expected spread ``sqrt(1 + leverage)``, in units of one target's own scatter)."""
+    head coefficients (``prior``) and the ridge strength; per target the LOTO miss (px,
+    None if that refit was singular) and the standardised LOTO miss per axis (the miss
+    over its expected spread ``sqrt(1 + leverage)``, in units of one target's own
+    scatter); the geometric head model's reference (or None)."""
 
     mean: tuple
     scale: tuple
@@ -630,10 +770,12 @@ class _Fitted:
     lam: tuple
     loto: dict
     standard: dict
+    reference: HeadReference | None = None
 
 
-def _fit(groups: dict, lambdas: tuple) -> _Fitted:
-    """Fit both axes to ``{target_index: [CalibrationSample]}`` (every group non-empty)."""
+def _fit(groups: dict, lambdas: tuple, px_per_mm: float = C.CSS_PX_PER_MM, head: str = "linear") -> _Fitted:
+    """Fit both axes to ``{target_index: [CalibrationSample]}`` (every group non-empty)
+    with the head model ``head`` (see ``GazeModel.fit``)."""
     order = sorted(groups)
     samples = [s for i in order for s in groups[i]]
     # Every target weighs 1 in total, however many samples it kept.
@@ -645,26 +787,38 @@ def _fit(groups: dict, lambdas: tuple) -> _Fitted:
         max(math.sqrt(max(dot([(v - m) ** 2 for v in c], weights), 0.0) / n_targets), _SCALE_FLOOR[name])
         for c, m, name in zip(columns, mean, VECTOR_NAMES)
     )
-    prior = _priors(samples, weights, mean)
+    plain = _plain(samples, weights, mean)
+    reference = _reference(samples, weights, mean, plain, px_per_mm) if head == "geometric" else None
+    if head == "none":
+        prior = ((0.0,) * len(VECTOR_NAMES),) * 2
+    else:
+        distance = reference.head_z_mm if reference is not None else 10.0 * C.VIEWING_DISTANCE_CM
+        prior = _priors(plain, px_per_mm, distance, 1.0 + C.EYE_CORNER_PARALLAX if head == "geometric" else 1.0)
     # Rows of each target in ``samples`` (contiguous, in ``order``).
     spans, start = [], 0
     for i in order:
         spans.append((i, start, start + len(groups[i])))
         start += len(groups[i])
     z = [[(v - m) / s for v, m, s in zip(smp.inputs, mean, scale)] for smp in samples]
-    coefs, lams, misses, spreads = [], [], [], []
-    for axis, terms in enumerate((TERMS_X, TERMS_Y)):
-        parsed = [_parse_term(t, VECTOR_NAMES) for t in terms]
-        design = [tuple(_term(row, t) for row in z) for t in parsed]  # columns
-        offsets = [dot(prior[axis], [v - m for v, m in zip(smp.inputs, mean)]) for smp in samples]
-        goal = [(smp.target_x_px if axis == 0 else smp.target_y_px) - o for smp, o in zip(samples, offsets)]
-        coef, lam, miss, spread = _fit_axis(design, goal, weights, offsets, spans, lambdas,
-                                            [samples[a].target_x_px if axis == 0 else samples[a].target_y_px
-                                             for _, a, _ in spans])
-        coefs.append(coef)
-        lams.append(lam)
-        misses.append(miss)
-        spreads.append(spread)
+    designs = [[tuple(_term(row, t) for row in z) for t in (_parse_term(name, VECTOR_NAMES) for name in terms)]
+               for terms in (TERMS_X, TERMS_Y)]  # per axis: term columns
+    # The geometric model adds the head's rotation as one more (ridge-penalised) column
+    # per axis: what the calibration says about it corrects the geometric term. A head
+    # that did not turn at all leaves nothing to fit (and a zero column).
+    fitted = ()
+    if head == "geometric":
+        fitted = tuple(tuple(n for n in names if max(columns[_I[n]]) > min(columns[_I[n]])) for names in _HEAD_FITTED)
+        for design, names in zip(designs, fitted):
+            design.extend(tuple(row[_I[n]] for row in z) for n in names)
+    # The main eye terms go unpenalised when their input really moved (spread above its
+    # floor): a column that did not move needs the penalty to stay solvable.
+    free = tuple(tuple(k for k, name in enumerate(terms) if name in _UNPENALISED[axis]
+                       and scale[_I[name]] > _SCALE_FLOOR[name])
+                 for axis, terms in enumerate((TERMS_X, TERMS_Y)))
+    axes = _fit_axes(designs, samples, weights, spans, lambdas, mean, prior, reference, free)
+    if fitted:
+        prior, axes = _fold_head(prior, axes, scale, fitted)
+    coefs, lams, misses, spreads, _ = zip(*axes)
     loto, standard = {}, {}
     for k, (index, _, _) in enumerate(spans):
         ex, ey = misses[0][k], misses[1][k]
@@ -673,17 +827,66 @@ def _fit(groups: dict, lambdas: tuple) -> _Fitted:
         else:
             loto[index] = math.hypot(ex, ey)
             standard[index] = (ex / spreads[0][k], ey / spreads[1][k])
-    return _Fitted(mean, scale, tuple(coefs), prior, tuple(lams), loto, standard)
+    return _Fitted(mean, scale, tuple(coefs), prior, tuple(lams), loto, standard, reference)
 
 
-def _fit_axis(design, goal, weights, offsets, spans, lambdas, target_values):
+def _fit_axes(designs, samples, weights, spans, lambdas, mean, prior, reference, free=((), ())) -> list:
+    """Per axis ``(coef, lam, LOTO misses, spreads, goals)`` (see ``_fit_axis``) for the
+    goals the head model gives: each target moved by the head terms ``prior`` and, with
+    a ``reference``, back to the reference head distance and roll. ``free``: per axis,
+    the columns not penalised besides the intercept."""
+    goals = []
+    for smp in samples:
+        d = [v - m for v, m in zip(smp.inputs, mean)]
+        x, y = smp.target_x_px - dot(prior[0], d), smp.target_y_px - dot(prior[1], d)
+        goals.append(reference.to_reference(x, y, smp.geometry) if reference is not None else (x, y))
+    out = []
+    for axis in (0, 1):
+        targets = [smp.target_x_px if axis == 0 else smp.target_y_px for smp in samples]
+        goal = [g[axis] for g in goals]
+        offsets = [t - g for t, g in zip(targets, goal)]
+        fitted = _fit_axis(designs[axis], goal, weights, offsets, spans, lambdas, [targets[a] for _, a, _ in spans],
+                           free[axis])
+        out.append((*fitted, goal))
+    return out
+
+
+def _fold_head(prior, axes, scale, fitted) -> tuple:
+    """(prior, axes) with each axis's fitted head coefficients (the last ones, for the
+    inputs named in ``fitted[axis]``) moved into the head terms (px per input unit),
+    each kept within ``HEAD_GAIN_LIMITS`` times its geometric value.
+
+    The geometric values assume the face pose reads the head's whole rotation and that
+    the eye features see nothing but the eye's turn in the head. MediaPipe's face pose
+    reads only part of a turn (~0.5-0.65 on our recordings), and its iris and eye-corner
+    estimates follow the head's position and turn a little too. While the eyes rest on
+    the targets the head keeps moving, so the calibration itself can tell: its ridge
+    estimate is added, shrunk towards 0 (the geometric value) like every term when the
+    head barely moved.
+    """
+    new, out = [list(prior[0]), list(prior[1])], []
+    lo, hi = C.HEAD_GAIN_LIMITS
+    for axis, names in enumerate(fitted):
+        coef, lam, miss, spread, goal = axes[axis]
+        extra = coef[len(coef) - len(names):]
+        for name, c in zip(names, extra):
+            i = _I[name]
+            p = prior[axis][i]
+            value = p + c / scale[i]
+            new[axis][i] = min(max(value, min(lo * p, hi * p)), max(lo * p, hi * p))
+        out.append((coef[:len(coef) - len(names)], lam, miss, spread, goal))
+    return (tuple(new[0]), tuple(new[1])), out
+
+
+def _fit_axis(design, goal, weights, offsets, spans, lambdas, target_values, free=()):
     """One axis: ridge coefficients at the LOTO-chosen strength, that strength, and per
     target at it the LOTO miss (px, signed) and its expected spread ``sqrt(1 +
     leverage)`` (both None where the refit was singular).
 
     ``design``: term columns (the first the intercept); ``goal``: target coordinate
     minus the prior offset, per sample; ``spans``: (index, first row, end row) per
-    target; ``target_values``: each target's coordinate.
+    target; ``target_values``: each target's coordinate; ``free``: indices of columns
+    that, like the intercept, are not penalised.
     """
     p = len(design)
     n_targets = len(spans)
@@ -700,8 +903,9 @@ def _fit_axis(design, goal, weights, offsets, spans, lambdas, target_values):
 
     def system(a, lam, n):
         a = [row[:] for row in a]
-        for i in range(1, p):  # column 0 is the intercept: not penalised
-            a[i][i] += lam * n
+        for i in range(1, p):  # column 0 is the intercept: not penalised, nor the free ones
+            if i not in free:
+                a[i][i] += lam * n
         return a
 
     best = None
@@ -752,28 +956,53 @@ def _outlying_targets(fit: _Fitted) -> list:
             and fit.loto[i] > C.BAD_TARGET_MIN_LOTO_PX]
 
 
-def _priors(samples, weights, mean) -> tuple:
-    """Fixed head-term coefficients (px per input unit) for x and y.
+def _plain(samples, weights, mean) -> float:
+    """+1 for a plain camera image, -1 for a mirrored one.
 
-    The camera image may be mirrored: the iris moves towards image -x when the gaze
-    moves right on the screen in a plain webcam image, towards +x in a mirrored one.
-    The sign of the calibration's covariance between ``u`` and the target's x tells
-    which, and flips the horizontal head terms with it.
+    The iris moves towards image -x when the gaze moves right on the screen in a plain
+    webcam image, towards +x in a mirrored one: the sign of the calibration's
+    covariance between ``u`` and the target's x tells which.
     """
     iu = _I["u"]
     mx = dot([s.target_x_px for s in samples], weights) / math.fsum(weights)
     cov = dot([(s.inputs[iu] - mean[iu]) * (s.target_x_px - mx) for s in samples], weights)
-    plain = 1.0 if cov <= 0.0 else -1.0
+    return 1.0 if cov <= 0.0 else -1.0
+
+
+def _priors(plain: float, px_per_mm: float, distance_mm: float, gain: float = 1.0) -> tuple:
+    """Head-term coefficients from geometry (px per input unit) for x and y: the gaze
+    point moves with the head (1 mm per mm) and, by one degree of visual angle at
+    ``distance_mm``, per degree of head rotation; both times ``gain`` (see
+    ``EYE_CORNER_PARALLAX``). ``plain``: see ``_plain``; a mirrored image flips the
+    horizontal terms."""
     px, py = [0.0] * len(VECTOR_NAMES), [0.0] * len(VECTOR_NAMES)
+    px_per_mm = gain * px_per_mm
+    per_deg = px_per_mm * distance_mm * math.tan(math.radians(1.0))
     # Plain image: the head moving to image +x (the subject's left) moves the gaze
     # point to screen -x; a yaw > 0 (face turned towards image +x) does the same.
-    px[_I["head_x_mm"]] = -plain * C.HEAD_POSITION_PRIOR_PX_PER_MM
-    px[_I["yaw_deg"]] = -plain * C.HEAD_ROTATION_PRIOR_PX_PER_DEG
+    px[_I["head_x_mm"]] = -plain * px_per_mm
+    px[_I["yaw_deg"]] = -plain * per_deg
     # Image +y is down, as on the screen; pitch > 0 turns the face down (MediaPipe's
     # face frame has z out of the face: R = Ry Rx Rz sends it to (.., -sin pitch, ..)).
-    py[_I["head_y_mm"]] = C.HEAD_POSITION_PRIOR_PX_PER_MM
-    py[_I["pitch_deg"]] = C.HEAD_ROTATION_PRIOR_PX_PER_DEG
+    py[_I["head_y_mm"]] = px_per_mm
+    py[_I["pitch_deg"]] = per_deg
     return tuple(px), tuple(py)
+
+
+def _reference(samples, weights, mean, plain: float, px_per_mm: float) -> HeadReference | None:
+    """The calibration's head pose (``HeadReference``), or None when a sample lacks its
+    geometry or the distances are not all > 0."""
+    if not all(len(s.geometry) == len(GEOMETRY_NAMES) and s.geometry[0] > 0.0 for s in samples):
+        return None
+    total = math.fsum(weights)
+    z = dot([s.geometry[0] for s in samples], weights) / total
+    roll = dot([s.geometry[1] for s in samples], weights) / total
+    mx = dot([s.target_x_px for s in samples], weights) / total
+    # The camera sits above the pattern's centre; the eyes are (head_x, head_y) mm from
+    # its axis (image +x is screen -x in a plain image).
+    cx = mx - plain * mean[_I["head_x_mm"]] * px_per_mm
+    cy = (mean[_I["head_y_mm"]] - C.CAMERA_ABOVE_VIEWPORT_MM) * px_per_mm
+    return HeadReference(cx, cy, z, roll, plain, px_per_mm)
 
 
 def _clean(group: list) -> list:

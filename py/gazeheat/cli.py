@@ -20,7 +20,6 @@ from . import constants as C
 from .colormaps import COLORMAPS
 from .errors import GazeheatError
 from .export import fixations_csv, samples_csv
-from .fixations import detect_fixations
 from .gazeplot import SIZINGS, render_gazeplot
 from .heatmap import (
     SOURCES,
@@ -33,8 +32,7 @@ from .heatmap import (
     render_heatmap_overlay,
 )
 from .png import decode_png_rgba
-from .session import load_session
-from .settings import fixation_params, validate_settings
+from .session import load_session, session_fixations, session_px_per_deg, session_settings
 from .stimulus import StimulusGeometry
 
 __all__ = ["main"]
@@ -75,7 +73,7 @@ def _heatmap(args) -> str:
     settings = _settings(session)
     sigma = args.sigma_deg if args.sigma_deg is not None else settings["heatmap_sigma_deg"]
     if args.source == "fixations":
-        points = WeightedPoints.from_fixations(_fixations(session, settings, args.px_per_deg),
+        points = WeightedPoints.from_fixations(_fixations(session, args.px_per_deg),
                                                args.weighting)
     else:
         points = WeightedPoints.from_samples(session["samples"], args.weighting)
@@ -102,7 +100,7 @@ def _gazeplot(args) -> str:
     args.px_per_deg = _px_per_deg(args, session)
     image = _load_stimulus(args.stimulus)
     geometry = _geometry(session, image, args.stimulus)
-    fixations = _fixations(session, _settings(session), args.px_per_deg)
+    fixations = _fixations(session, args.px_per_deg)
     png = render_gazeplot(fixations, geometry, image[2] if image else None,
                           px_per_deg=args.px_per_deg, sizing=args.sizing,
                           max_radius_deg=args.max_radius_deg)
@@ -123,7 +121,7 @@ def _csv(args) -> str:
         _write(args.samples, samples_csv(session, geometry).encode("utf-8"))
         written.append(f"{args.samples} ({len(session['samples'])} samples)")
     if args.fixations:
-        fixations = _fixations(session, _settings(session), args.px_per_deg)
+        fixations = _fixations(session, args.px_per_deg)
         _write(args.fixations, fixations_csv(fixations, geometry).encode("utf-8"))
         written.append(f"{args.fixations} ({len(fixations)} fixations)")
     return "wrote " + ", ".join(written)
@@ -175,26 +173,20 @@ def _geometry(session: dict, image, image_path) -> StimulusGeometry:
 
 def _px_per_deg(args, session: dict) -> float:
     """--px-per-deg, else the session's own (the page stores what it measured)."""
-    if args.px_per_deg is not None:
-        return args.px_per_deg
-    value = session.get("px_per_deg")
-    return value if isinstance(value, (int, float)) and value > 0 else C.DEFAULT_PX_PER_DEG
+    return session_px_per_deg(session) if args.px_per_deg is None else args.px_per_deg
 
 
 def _settings(session: dict) -> dict:
     try:
-        return validate_settings(session.get("settings") or {})
+        return session_settings(session)
     except GazeheatError as exc:
         raise _UserError(f"session settings: {exc}") from None
 
 
-def _fixations(session: dict, settings: dict, px_per_deg: float) -> list:
-    """The session's fixations, or, if it has none, those detected in its samples
-    with its settings (default: I-VT)."""
-    if "fixations" in session:
-        return session["fixations"]
-    return detect_fixations(session["samples"], px_per_deg=px_per_deg,
-                            **fixation_params(settings))
+def _fixations(session: dict, px_per_deg: float) -> list:
+    """``session.session_fixations`` with a user-facing error on bad settings."""
+    _settings(session)
+    return session_fixations(session, px_per_deg)
 
 
 def _write(path: str, data: bytes) -> None:

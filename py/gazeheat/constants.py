@@ -277,3 +277,173 @@ PREDICT_MAX_Z = 3.0
 #: calibration's mean: blink edges (0.6-0.75 of it) go, while looking at the bottom of
 #: the screen (the upper lid follows the eye down: ~0.9 of it) stays.
 PREDICT_MIN_OPENNESS_FRACTION = 0.8
+
+# --- multi-participant sessions and areas of interest ------------------------------------
+__all__ += [
+    "SESSION_MAX_PARTICIPANT_CHARS",
+    "SESSION_MAX_RECORDING_ID_CHARS",
+    "SESSION_MAX_TEXT_CHARS",
+    "SESSION_MAX_NUMBER_DIGITS",
+    "JSON_MAX_DEPTH",
+    "SESSION_MAX_IMAGE_BYTES",
+    "SESSION_IMAGE_MEDIA_TYPES",
+    "AOI_FORMAT",
+    "AOI_VERSION",
+    "AOI_MAX_NAME_CHARS",
+    "AOI_MAX_COUNT",
+    "AOI_MAX_VERTICES",
+    "AOI_MAX_FILE_BYTES",
+    "CSV_PCT_DECIMALS",
+]
+#: Longest participant label in a session (characters).
+SESSION_MAX_PARTICIPANT_CHARS = 200
+#: Longest recording id in a session (characters): the page's stable storage key.
+SESSION_MAX_RECORDING_ID_CHARS = 100
+#: Longest other text in a session (characters): created, app_version, the stimulus
+#: name, the validation grade. Far above any real value; it keeps a hostile file from
+#: carrying megabytes in a label that ends up in tables and messages.
+SESSION_MAX_TEXT_CHARS = 1000
+#: Most digits in a JSON integer of a session: larger integers exceed a float's range
+#: (~1.8e308) anyway, and Python refuses to convert ones over 4300 digits.
+SESSION_MAX_NUMBER_DIGITS = 309
+#: Deepest nesting of arrays and objects accepted in a session or AOI file. Real files
+#: nest a few levels; in Pyodide, JSON nested ~20,000 deep overflows the WebAssembly
+#: stack and kills the worker before Python can raise RecursionError.
+JSON_MAX_DEPTH = 100
+#: Largest embedded stimulus picture (bytes, decoded): a 4K photo as PNG is ~10-25 MB.
+SESSION_MAX_IMAGE_BYTES = 32 * 1024 * 1024
+#: Media types of an embedded stimulus picture (what browsers decode everywhere).
+SESSION_IMAGE_MEDIA_TYPES = ("image/png", "image/jpeg", "image/webp")
+#: The AOI definition file: format name and version (docs/aoi.md).
+AOI_FORMAT = "gazeheat.aois"
+AOI_VERSION = 1
+#: Longest AOI name (characters).
+AOI_MAX_NAME_CHARS = 100
+#: Most AOIs on one stimulus.
+AOI_MAX_COUNT = 200
+#: Most vertices of one polygon AOI.
+AOI_MAX_VERTICES = 1000
+#: Largest AOI definition file (bytes or characters): the most AOIs with the most
+#: vertices each take ~10 MB of JSON.
+AOI_MAX_FILE_BYTES = 16 * 1024 * 1024
+#: Decimals of percentages in CSV exports (dwell share of fixation time).
+CSV_PCT_DECIMALS = 2
+
+# --- appearance model: eye patches (issue #7) -------------------------------------------
+# Mirrored in js/constants.js (EYE_PATCH); tests/browser/test_eye_crop.py checks they agree.
+__all__ += [
+    "EYE_PATCH_WIDTH_PX",
+    "EYE_PATCH_HEIGHT_PX",
+    "EYE_PATCH_CORNER_A_PX",
+    "EYE_PATCH_CORNER_B_PX",
+    "EYE_PATCH_OVERSAMPLE",
+    "EYE_PATCH_RIGHT_CORNERS",
+    "EYE_PATCH_LEFT_CORNERS",
+    "EYE_PATCH_MIN_STD_GREY",
+    "EYE_PATCH_VALUES",
+    "APPEARANCE_DCT_COLS",
+    "APPEARANCE_DCT_ROWS",
+    "APPEARANCE_LAMBDAS",
+    "APPEARANCE_SCALE_FLOOR",
+    "CLICK_SAMPLE_WEIGHT",
+    "SELF_CALIBRATION_MAX_DEG",
+    "MODEL_VARIANTS",
+    "MODEL_CHOICE_TIE_DEG",
+]
+#: Size of one eye patch (px of the patch): small and fixed, as in WebGazer's eye images.
+EYE_PATCH_WIDTH_PX = 20
+EYE_PATCH_HEIGHT_PX = 12
+#: Where an eye's corners A and B (see ``features``: A is the image-left corner) land in
+#: the patch, in patch px with (0, 0) the patch's top-left pixel edge (canvas
+#: coordinates): the corner line runs horizontally through the patch's middle, so head
+#: roll, distance and position in the picture do not change the crop. The eye spans
+#: 16 of the 20 px; 12 px tall is 0.75 eye widths, room for the lids (an open eye is
+#: ~0.3 eye widths tall).
+EYE_PATCH_CORNER_A_PX = (2.0, 6.0)
+EYE_PATCH_CORNER_B_PX = (18.0, 6.0)
+#: The page draws each eye at this many times the patch size and averages blocks of
+#: OVERSAMPLE x OVERSAMPLE px: canvas drawing samples bilinearly, which aliases when
+#: a large eye is shrunk to 16 px; block means do not.
+EYE_PATCH_OVERSAMPLE = 4
+#: Landmarks (corner A, corner B) of the subject's right and left eye; the patch
+#: array holds the right eye first.
+EYE_PATCH_RIGHT_CORNERS = (33, 133)
+EYE_PATCH_LEFT_CORNERS = (362, 263)
+#: Each eye patch is normalised to zero mean and unit standard deviation; the standard
+#: deviation (grey levels, 0..255) is floored at this value so a flat patch (a
+#: covered or over-exposed eye) stays flat instead of amplifying camera noise.
+EYE_PATCH_MIN_STD_GREY = 2.0
+#: Values in one frame's patch array: both eyes, row-major, right eye first.
+EYE_PATCH_VALUES = 2 * EYE_PATCH_WIDTH_PX * EYE_PATCH_HEIGHT_PX
+#: Appearance features: the lowest APPEARANCE_DCT_COLS x APPEARANCE_DCT_ROWS
+#: orthonormal 2-D DCT-II coefficients of each normalised eye patch, without the
+#: constant one (zero after normalisation): 2 x 23 = 46 regression columns instead of
+#: 480 pixels. The iris moves a few px across the patch as the gaze crosses the
+#: screen, which the lowest spatial frequencies (periods down to ~7 x 6 px) carry;
+#: the rest is mostly noise and texture, and fewer columns keep the fit fast.
+APPEARANCE_DCT_COLS = 6
+APPEARANCE_DCT_ROWS = 4
+#: Ridge strengths (per unit of target weight, on standardised columns) tried by the
+#: appearance model's leave-one-target-out cross-validation. Wider and stronger than
+#: CALIBRATION_LAMBDAS: 46 image columns against 9 targets need more shrinkage.
+APPEARANCE_LAMBDAS = (1e-3, 1e-2, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+#: Smallest standard deviation used to standardise an appearance column (the unit of
+#: a DCT coefficient of a unit-variance patch): a column that did not vary during
+#: calibration is then penalised hard instead of divided by zero.
+APPEARANCE_SCALE_FLOOR = 1e-3
+#: Self-calibration: one accepted click weighs this fraction of one calibration target
+#: (each target weighs 1 however many frames it kept), so a few clicks nudge the model
+#: and a hundred weigh as much as ~5 targets.
+CLICK_SAMPLE_WEIGHT = 0.05
+#: Self-calibration guard: a click is used only when the current gaze is within this
+#: many degrees of it (a person usually looks at what they click; webcam gaze errs by
+#: ~2-4 deg, and a click far from the gaze is one made without looking).
+SELF_CALIBRATION_MAX_DEG = 5.0
+#: Gaze model variants, simplest first (the order breaks ties in ``choose_model``).
+MODEL_VARIANTS = ("landmark", "appearance", "combined")
+#: Validation errors within this many degrees of the best count as a tie, which the
+#: simplest variant wins: a validation of a few targets cannot resolve less.
+MODEL_CHOICE_TIE_DEG = 0.05
+
+# --- accuracy under head motion: the geometric head model (issue #3) ----------------------
+__all__ += [
+    "CAMERA_ABOVE_VIEWPORT_MM",
+    "HEAD_GAIN_LIMITS",
+    "HEAD_SMOOTH_TAU_MS",
+    "EYE_CORNER_PARALLAX",
+]
+#: Assumed height (mm) of the webcam above the viewport's top edge, centred over it: a
+#: laptop camera sits ~5-10 mm above the panel. Only where the geometric head model
+#: puts the point straight ahead of the eyes depends on it, and that only a little.
+CAMERA_ABOVE_VIEWPORT_MM = 10.0
+#: The head-rotation terms the calibration fits stay within these multiples of the
+#: geometric ones (MediaPipe's face pose reads only part of a turn: ~0.5-0.65 of yaw and
+#: pitch on our recordings, so the right terms are up to ~2x the geometric ones).
+HEAD_GAIN_LIMITS = (0.0, 3.0)
+
+# --- appearance model stage 2: self-calibration from clicks (issue #7) -------------------
+__all__ += [
+    "SELF_CALIBRATION_MAX_AGE_MS",
+    "SELF_CALIBRATION_REFIT_EVERY",
+]
+#: A click trains the model only with a tracked frame at most this old (ms): the frame is
+#: taken as what the person looked at when clicking (two frames at 30 frames/s, plus the
+#: worker's lag behind the page).
+SELF_CALIBRATION_MAX_AGE_MS = 150.0
+#: Accepted clicks between two refits of the appearance-based models (the first accepted
+#: click refits at once): one click weighs CLICK_SAMPLE_WEIGHT of a target, so a refit per
+#: click would change little for its cost (a solve per axis, a frame or two of worker time).
+SELF_CALIBRATION_REFIT_EVERY = 3
+#: Time constant (ms) of ``features.HeadSmoother``: FaceLandmarker's head-pose jitter
+#: is mostly gone after ~6 frames at 30 Hz, while a head turn (~5 deg over ~0.5 s or
+#: more) is followed with ~0.2 s of lag. On the benchmark, 100-400 ms all help; 200 ms
+#: helped most (accuracy at medium head motion 1.9 -> 1.5 deg).
+HEAD_SMOOTH_TAU_MS = 200.0
+#: How much more than the eye's own counter-turn the eye features (iris against the eye
+#: corners) see of a head turn, or of a head moving across the camera's view
+#: (dimensionless): the corners lie behind the iris, so the iris shifts against them
+#: by (their depth behind the iris plane) / (the iris's ~10.5 mm turning radius) of the
+#: turn. Real canthi lie ~2-12 mm behind the iris plane; the benchmark's head ~3 mm
+#: (0.26) plus FaceLandmarker's own share. The geometric head model's terms are
+#: 1 + this times the plain geometry; 0.5 did best on the benchmark (0.25-1 all help).
+EYE_CORNER_PARALLAX = 0.5

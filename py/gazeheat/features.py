@@ -45,6 +45,14 @@ the scale at the face (mm per image px) without knowing the camera. ``head_x_mm`
 ``head_y_mm``: the point midway between the eyes relative to the image centre, in mm
 at the face, towards image +x / +y (not mirrored: the subject's right is image left).
 
+Head distance. ``head_z_mm`` is the camera-to-eyes distance from the same ruler: the
+eye midpoints are ``EYE_MIDPOINT_SEPARATION_MM * cos(yaw)`` apart across the picture
+(a turned head shows them foreshortened), seen through a pinhole camera of
+``CAMERA_HFOV_DEG``. Its absolute value is only as good as those two assumptions; its
+changes (the head leaning in or back) are what the gaze model uses. ``geometry()``
+returns it with the head's roll: measurements the gaze model uses to move the
+calibrated gaze with the head, not regression inputs (see ``GEOMETRY_NAMES``).
+
 Viewing distance. ``viewing_distance_cm`` turns the iris diameter (human irises are
 about ``IRIS_DIAMETER_MM`` across, with little spread between adults) into the
 camera-to-eye distance with a pinhole camera whose horizontal field of view is
@@ -55,6 +63,7 @@ distance into CSS px per degree of visual angle at the screen centre.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -67,6 +76,8 @@ __all__ = [
     "HeadPose",
     "Features",
     "VECTOR_NAMES",
+    "GEOMETRY_NAMES",
+    "HeadSmoother",
     "extract_features",
     "head_pose",
     "irises_inside_eyes",
@@ -76,6 +87,8 @@ __all__ = [
 
 #: Names of the entries of ``Features.vector()``, in order (see ``Features.vector``).
 VECTOR_NAMES = ("u", "v", "upper_lid", "openness", "head_x_mm", "head_y_mm", "yaw_deg", "pitch_deg")
+#: Names of the entries of ``Features.geometry()``, in order.
+GEOMETRY_NAMES = ("head_z_mm", "roll_deg")
 
 # Landmark indices (MediaPipe face mesh with irises): corner A, corner B, upper lid,
 # lower lid, iris centre; the 4 iris ring points follow the centre.
@@ -85,7 +98,7 @@ _LEFT_EYE = (362, 263, 386, 374, 473)
 _BLINK = "blink"
 _TOO_SMALL = "eyes too small"
 _EYE_FIELDS = ("u", "v", "openness", "width_px", "iris_diameter_px", "upper_lid")
-_FEATURE_FIELDS = ("iris_diameter_px", "eye_distance_px", "head_x_mm", "head_y_mm")
+_FEATURE_FIELDS = ("iris_diameter_px", "eye_distance_px", "head_x_mm", "head_y_mm", "head_z_mm")
 
 
 @dataclass(frozen=True)
@@ -170,6 +183,8 @@ class Features:
     ``eye_distance_px``: between the midpoints of the two eyes' corner pairs, image px.
     ``head_x_mm``, ``head_y_mm``: the point midway between those midpoints, relative to
     the image centre, in mm at the face (see the module docstring).
+    ``head_z_mm``: camera-to-eyes distance in mm (see the module docstring; 0 when the
+    eyes coincide in the picture).
     ``valid`` is False when the frame must not be used for gaze; ``reason`` then says
     why (``"blink"`` or ``"eyes too small"``), else it is ``""``.
     """
@@ -183,6 +198,7 @@ class Features:
     eye_distance_px: float
     head_x_mm: float
     head_y_mm: float
+    head_z_mm: float
 
     @property
     def openness(self) -> float:
@@ -209,6 +225,11 @@ class Features:
             self.head.pitch_deg,
         )
 
+    def geometry(self) -> tuple:
+        """Head measurements the gaze model uses geometrically, named by
+        ``GEOMETRY_NAMES``: ``(head_z_mm, roll_deg)``."""
+        return (self.head_z_mm, self.head.roll_deg)
+
     def to_dict(self) -> dict:
         return {
             "right": self.right.to_dict(),
@@ -218,6 +239,7 @@ class Features:
             "eye_distance_px": self.eye_distance_px,
             "head_x_mm": self.head_x_mm,
             "head_y_mm": self.head_y_mm,
+            "head_z_mm": self.head_z_mm,
             "valid": self.valid,
             "reason": self.reason,
         }
@@ -244,17 +266,21 @@ class Features:
         )
 
 
-def extract_features(landmarks, matrix, image_w_px, image_h_px) -> Features:
+def extract_features(landmarks, matrix, image_w_px, image_h_px, hfov_deg=C.CAMERA_HFOV_DEG) -> Features:
     """Compute ``Features`` for one face.
 
+    ``hfov_deg``: the camera's horizontal field of view (degrees, 0 < hfov < 180) for
+    ``head_z_mm``.
     Raises InputError if ``landmarks`` does not hold exactly 478 * 3 numbers, if
     ``matrix`` does not hold 16, if any of them is NaN/infinite, if the image size is
-    not a positive finite number, or if the matrix rotation part is degenerate.
+    not a positive finite number, if ``hfov_deg`` is out of range, or if the matrix
+    rotation part is degenerate.
     A blink (mean openness < ``BLINK_OPENNESS``) or eyes narrower than
     ``MIN_EYE_WIDTH_PX`` give ``valid=False`` with a ``reason``; that is not an error.
     """
     w = _check.positive(image_w_px, "image_w_px", " px")
     h = _check.positive(image_h_px, "image_h_px", " px")
+    focal_px = _focal_px(w, hfov_deg)
     _check_flat(landmarks, C.LANDMARK_VALUES, "landmarks", "478*3 = 1434")
     head = head_pose(matrix)
     right = _eye(landmarks, w, h, _RIGHT_EYE)
@@ -279,7 +305,53 @@ def extract_features(landmarks, matrix, image_w_px, image_h_px) -> Features:
         eye_distance_px=distance,
         head_x_mm=(0.5 * (rx + lx) - 0.5 * w) * mm_per_px,
         head_y_mm=(0.5 * (ry + ly) - 0.5 * h) * mm_per_px,
+        head_z_mm=focal_px * mm_per_px * math.cos(math.radians(head.yaw_deg)),
     )
+
+
+class HeadSmoother:
+    """Low-passes the head measurements of successive frames: yaw, pitch, roll, head
+    position and distance; the eye features pass unchanged.
+
+    The head moves slowly (a few degrees over hundreds of ms) while FaceLandmarker's
+    pose jitters from frame to frame (~0.2 deg in yaw, ~0.4 deg in pitch on our
+    recordings). The gaze model turns every degree of head rotation into about a degree
+    of gaze, so that jitter would land in the gaze; smoothing it costs a little lag when
+    the head really turns. Exponential smoothing with time constant ``tau_ms`` (> 0),
+    exact for irregular frame intervals.
+
+    ``update(t_ms, features)`` returns the features with the smoothed head values. The
+    first frame, one earlier than the previous, one more than ``max_gap_ms`` (> 0) after
+    it, and the first after ``reset()`` pass through unchanged. Invalid frames (blinks)
+    are smoothed too: the head is still measured while the eyes are closed.
+    Raises InputError naming a bad parameter or time.
+    """
+
+    def __init__(self, tau_ms=C.HEAD_SMOOTH_TAU_MS, max_gap_ms=C.FILTER_MAX_GAP_MS):
+        self.tau_ms = _check.positive(tau_ms, "tau_ms", " ms")
+        self.max_gap_ms = _check.positive(max_gap_ms, "max_gap_ms", " ms")
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the past: the next frame passes through."""
+        self._t = None
+        self._state = None
+
+    def update(self, t_ms, features: Features) -> Features:
+        t_ms = _check.finite(t_ms, "t_ms")
+        head = features.head
+        now = (head.yaw_deg, head.pitch_deg, head.roll_deg, features.head_x_mm, features.head_y_mm,
+               features.head_z_mm)
+        if self._t is None or t_ms < self._t or t_ms - self._t > self.max_gap_ms:
+            state = now
+        else:
+            a = 1.0 - math.exp(-(t_ms - self._t) / self.tau_ms)
+            state = tuple(p + a * (c - p) for p, c in zip(self._state, now))
+        self._t, self._state = t_ms, state
+        yaw, pitch, roll, hx, hy, hz = state
+        return dataclasses.replace(
+            features, head=dataclasses.replace(head, yaw_deg=yaw, pitch_deg=pitch, roll_deg=roll),
+            head_x_mm=hx, head_y_mm=hy, head_z_mm=hz)
 
 
 def viewing_distance_cm(features: Features, image_w_px, hfov_deg=C.CAMERA_HFOV_DEG) -> float:
@@ -292,11 +364,8 @@ def viewing_distance_cm(features: Features, image_w_px, hfov_deg=C.CAMERA_HFOV_D
     ``0 < hfov_deg < 180``, ``image_w_px > 0`` and the iris diameter is > 0.
     """
     w = _check.positive(image_w_px, "image_w_px", " px")
-    hfov = _check.positive(hfov_deg, "hfov_deg", " deg")
-    if hfov >= 180.0:
-        raise InputError(f"hfov_deg must be < 180, got {hfov_deg!r}")
+    focal_px = _focal_px(w, hfov_deg)
     diameter = _check.positive(features.iris_diameter_px, "features.iris_diameter_px", " px")
-    focal_px = 0.5 * w / math.tan(math.radians(0.5 * hfov))
     return focal_px * (0.1 * C.IRIS_DIAMETER_MM) / diameter
 
 
@@ -388,6 +457,15 @@ def _check_flat(values, length: int, name: str, expected: str):
     if not math.isfinite(total):
         raise InputError(f"{name} contains a non-finite value (NaN or infinity)")
     return values
+
+
+def _focal_px(image_w_px: float, hfov_deg) -> float:
+    """Pinhole focal length (px) for a horizontal field of view; InputError unless
+    0 < hfov_deg < 180."""
+    hfov = _check.positive(hfov_deg, "hfov_deg", " deg")
+    if hfov >= 180.0:
+        raise InputError(f"hfov_deg must be < 180, got {hfov_deg!r}")
+    return 0.5 * image_w_px / math.tan(math.radians(0.5 * hfov))
 
 
 def _px(landmarks, index: int, w: float, h: float) -> tuple:

@@ -6,14 +6,24 @@ targets, validates on its validation targets, and predicts (and smooths) gaze fo
 frame of the whole video. Because all frames are known before fitting, frames before
 and during calibration get gaze too. The page's replay mode feeds it frame by frame
 (through gazeheat._worker); tests feed it directly.
+
+With eye patches in the frames, the model variants are fitted and chosen as the live
+tracker does (``gazeheat.tracker``): the landmark ``GazeModel`` and the
+appearance-based models (``gazeheat.appearance``) are all calibrated, each is
+validated on the validation targets, ``choose_model`` picks one, and that one
+predicts every frame (the landmark model for frames without patches). The session
+records the choice in ``models`` (absent without validation targets: nothing to
+choose by, the landmark model predicts).
 """
 
 from __future__ import annotations
 
 from . import __version__, _check
 from . import constants as C
+from .appearance import (APPEARANCE_VARIANTS, AppearanceTrainer, EyePatches, choose_model,
+                         fit_variants, patch_features)
 from .calibration import CalibrationCollector, GazeModel
-from .errors import InputError
+from .errors import CalibrationError, InputError
 from .features import extract_features
 from .fixations import detect_fixations
 from .recording import Recording
@@ -32,19 +42,27 @@ class Replay:
         self.recording = recording
         self.settings = validate_settings(settings or {})
         self.px_per_deg = _check.positive(px_per_deg, "px_per_deg")
-        self._frames = []  # (t_ms, Features or None, reason or None)
+        # (t_ms, Features or None, reason or None, patch_features or None)
+        self._frames = []
 
-    def add_frame(self, t_ms, landmarks, matrix, image_w_px, image_h_px) -> dict:
+    def add_frame(self, t_ms, landmarks, matrix, image_w_px, image_h_px, eye_patches=None) -> dict:
         """Measure one frame with a face; returns ``{"t_ms", "valid", "reason"}``.
-        Raises InputError on bad input or time going backwards."""
+        ``eye_patches``: the frame's ``EyePatches`` (or its ``EYE_PATCH_VALUES``
+        numbers), None when the page could not crop them. Raises InputError on bad
+        input or time going backwards."""
         t_ms = self._next_time(t_ms)
         features = extract_features(landmarks, matrix, image_w_px, image_h_px)
-        self._frames.append((t_ms, features, None if features.valid else features.reason))
+        feats = None
+        if eye_patches is not None:
+            if not isinstance(eye_patches, EyePatches):
+                eye_patches = EyePatches(eye_patches)
+            feats = patch_features(eye_patches)  # reduced now: 480 values -> 46
+        self._frames.append((t_ms, features, None if features.valid else features.reason, feats))
         return {"t_ms": t_ms, "valid": features.valid, "reason": features.reason}
 
     def add_no_face(self, t_ms, reason="noface") -> None:
         """A frame without a usable face (no face, several faces, too dark, ...)."""
-        self._frames.append((self._next_time(t_ms), None, str(reason)))
+        self._frames.append((self._next_time(t_ms), None, str(reason), None))
 
     @property
     def n_frames(self) -> int:
@@ -52,17 +70,37 @@ class Replay:
 
     def finish(self, created_iso=None) -> dict:
         """Calibrate, validate and predict; return the session (format v1 with the added
-        ``validation``, ``calibration_summary``, ``fixations``, ``settings``, ``source``).
+        ``validation``, ``models``, ``calibration_summary``, ``fixations``, ``settings``,
+        ``source``). ``calibration_summary`` is the landmark model's summary plus
+        ``"appearance_models"`` (as ``GazeTracker.finish_calibration``).
 
         Raises CalibrationError when the calibration targets have too few usable frames.
         """
-        model = GazeModel.fit(self._collector())
-        raw = [model.predict(f) if f is not None and model.usable(f) else None for _, f, _ in self._frames]
-        samples = self._smoothed(raw)
+        collector, trainer = self._collectors()
+        model = GazeModel.fit(collector)
+        appearance, errors = fit_variants(trainer, model)
+        raw = {"landmark": [model.predict(f) if f is not None and model.usable(f) else None
+                            for _, f, _, _ in self._frames]}
+        for variant, am in appearance.items():
+            raw[variant] = [None if p is None else am.predict_features(feats, f.vector())
+                            if feats is not None else p
+                            for (_, f, _, feats), p in zip(self._frames, raw["landmark"], strict=True)]
+        validations = {v: self._validation(r, strict=v == "landmark") for v, r in raw.items()}
+        choice = None
+        chosen = "landmark"
+        if validations["landmark"] is not None:
+            choice = choose_model({v: None if r is None else r["accuracy_deg"]
+                                   for v, r in validations.items()})
+            chosen = choice.chosen
+        samples = self._smoothed(raw[chosen])
         session = make_session(samples, self.recording.viewport_w_px, self.recording.viewport_h_px,
                                model.to_dict(), created_iso, __version__)
-        session["calibration_summary"] = model.summary()
-        session["validation"] = self._validation(raw)
+        session["calibration_summary"] = {**model.summary(), "appearance_models": {
+            v: appearance[v].summary() if v in appearance else {"error": errors[v]}
+            for v in APPEARANCE_VARIANTS}}
+        session["validation"] = validations[chosen]
+        if choice is not None:
+            session["models"] = choice.to_dict()
         session["fixations"] = [f.to_dict() for f in detect_fixations(
             [(s["t_ms"], s["x"], s["y"]) for s in samples], px_per_deg=self.px_per_deg,
             **fixation_params(self.settings))]
@@ -81,22 +119,29 @@ class Replay:
                                     f"({self._frames[-1][0]})")
         return t_ms
 
-    def _collector(self) -> CalibrationCollector:
+    def _collectors(self) -> tuple:
+        """The calibration frames, in a ``CalibrationCollector`` and an
+        ``AppearanceTrainer`` (None when no frame has eye patches)."""
         collector = CalibrationCollector()
+        trainer = AppearanceTrainer() if any(f[3] is not None for f in self._frames) else None
         targets = self.recording.of_phase("calibration")
         for index, target in targets:
             collector.start_target(index, target.start_ms)
-        for t_ms, features, _ in self._frames:
+            if trainer is not None:
+                trainer.start_target(index, target.start_ms)
+        for t_ms, features, _, feats in self._frames:
             hit = self.recording.target_at(t_ms)
             if features is not None and hit is not None and hit[1].phase == "calibration":
                 collector.add(t_ms, hit[0], hit[1].x, hit[1].y, features)
-        return collector
+                if trainer is not None:
+                    trainer.add_features(t_ms, hit[0], hit[1].x, hit[1].y, feats, features)
+        return collector, trainer
 
     def _smoothed(self, raw) -> list:
         """One sample dict per frame; the filter restarts after every frame without gaze."""
         filt = make_filter(self.settings)
         samples = []
-        for (t_ms, _, _), point in zip(self._frames, raw, strict=True):
+        for (t_ms, _, _, _), point in zip(self._frames, raw, strict=True):
             if point is None:
                 if filt is not None:
                     filt.reset()
@@ -106,17 +151,24 @@ class Replay:
             samples.append({"t_ms": t_ms, "x": x, "y": y})
         return samples
 
-    def _validation(self, raw):
+    def _validation(self, raw, strict=True):
         """Validation on the unsmoothed predictions (a filter would hide the jitter that
-        precision measures), or None when the recording has no validation targets."""
+        precision measures), or None when the recording has no validation targets.
+        Raises CalibrationError when no validation target has gaze, unless not
+        ``strict`` (then None)."""
         targets = self.recording.of_phase("validation")
         if not targets:
             return None
         per_target = []
         for index, target in targets:
             settled = target.start_ms + C.CALIBRATION_SETTLE_MS
-            points = [(t, p[0], p[1]) for (t, _, _), p in zip(self._frames, raw, strict=True)
+            points = [(t, p[0], p[1]) for (t, _, _, _), p in zip(self._frames, raw, strict=True)
                       if p is not None and settled <= t < target.end_ms]
             per_target.append((index, target.x, target.y, points))
-        return validate_gaze(per_target, self.px_per_deg).to_dict()
+        try:
+            return validate_gaze(per_target, self.px_per_deg).to_dict()
+        except CalibrationError:
+            if strict:
+                raise
+            return None
 

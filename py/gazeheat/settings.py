@@ -21,6 +21,7 @@ __all__ = [
     "SETTINGS",
     "FILTERS",
     "FIXATION_METHODS",
+    "SWITCH",
     "settings_schema",
     "default_settings",
     "validate_settings",
@@ -32,6 +33,8 @@ __all__ = [
 #: Smoothing filters: key -> label. "none" passes the model's raw gaze through.
 FILTERS = {"one_euro": "One Euro (adaptive)", "kalman": "Kalman (constant velocity)",
            "none": "None (raw gaze)"}
+#: An on/off setting's choices: key -> label.
+SWITCH = {"off": "Off", "on": "On"}
 #: Fixation detection algorithms: key -> label.
 FIXATION_METHODS = {"ivt": "I-VT (velocity threshold)", "idt": "I-DT (dispersion threshold)"}
 
@@ -94,6 +97,12 @@ SETTINGS = (
     Setting("heatmap_sigma_deg", "Heatmap kernel size (sigma)", "number",
             C.HEATMAP_SIGMA_DEG, 0.1, 10.0, 0.1, "°",
             help="Width of the Gaussian spread around each gaze sample, in degrees of visual angle."),
+    # On/off as a two-way choice: the settings panel (js/settings_panel.js) draws
+    # "choice" and "number" kinds only.
+    Setting("learn_from_clicks", "Learn from clicks", "choice", "off", choices=SWITCH,
+            help="While tracking, a click near the gaze dot (within "
+                 f"{C.SELF_CALIBRATION_MAX_DEG:g}°) teaches the eye-image model where you "
+                 "looked. Clicks far from the dot are ignored."),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 

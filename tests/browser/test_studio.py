@@ -72,6 +72,15 @@ def test_record_over_an_image_and_download_everything(open_page, tmp_path):
     assert cli_main(["heatmap", str(session), "--stimulus", str(STIMULUS), "--opacity", "0.4",
                      "--colormap", "viridis", "-o", str(cli_png)]) == 0
     assert cli_png.read_bytes() == restyled.read_bytes()
+
+    # An absolute scale (one top value for several maps) matches the CLI's --scale-max.
+    page.fill("#results-options input[name=scale_max]", "0.25")
+    page.dispatch_event("#results-options", "change")
+    absolute = download(page, "overlay", tmp_path)
+    assert absolute.read_bytes() != restyled.read_bytes()
+    assert cli_main(["heatmap", str(session), "--stimulus", str(STIMULUS), "--opacity", "0.4",
+                     "--colormap", "viridis", "--scale-max", "0.25", "-o", str(cli_png)]) == 0
+    assert cli_png.read_bytes() == absolute.read_bytes()
     assert page.errors == []
 
 

@@ -1,0 +1,126 @@
+// Appearance model costs inside Pyodide (the worker's runtime), measured in Node, as
+// bench/pyodide_cost.mjs does for the landmark model: a 9-target calibration whose
+// frames carry eye patches (Float32Arrays, as the page sends them) through
+// gazeheat._worker.frame, then
+//   - fit_ms: the appearance and combined fits at the end of calibration (the
+//     "appearance_fit_ms" that calibration_finish reports), one figure per run;
+//   - frame_ms per variant: one tracking frame through gazeheat._worker.frame
+//     (features, patch features, the variant's prediction, filter, conversions);
+//   - validation_frame_ms: one validation frame, where every variant predicts.
+// The eyes are synthetic (a dark disc on a bright eye, moved with the gaze): cost does
+// not depend on what the pixels show. Prints one JSON object on stdout.
+//
+// Usage: node bench/appearance_cost.mjs [RUNS]   (from the repository root)
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadPyodide } from "pyodide";
+import { EYE_PATCH } from "../js/constants.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const RUNS = Number(process.argv[2] ?? 3);
+const FRAMES = 600;
+const IRISES = [468, 469, 470, 471, 472, 473, 474, 475, 476, 477];
+const W = EYE_PATCH.widthPx;
+const H = EYE_PATCH.heightPx;
+
+const pyodide = await loadPyodide();
+pyodide.FS.mkdirTree("/repo");
+pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: ROOT }, "/repo");
+pyodide.pyimport("sys").path.insert(0, "/repo/py");
+const api = pyodide.pyimport("gazeheat._worker");
+const plain = (proxy) => {
+  const value = proxy.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
+  proxy.destroy();
+  if (!value.ok) throw new Error(`${value.error.type}: ${value.error.message}`);
+  return value.result;
+};
+
+const face = JSON.parse(readFileSync(resolve(ROOT, "tests/data/landmarks_frontal.json")));
+const matrix = Float32Array.from(face.matrix);
+let seed = 1;
+const noise = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647 - 0.5; };
+
+function landmarksLookingAt(x, y, t) {
+  const lm = Float32Array.from(face.landmarks);
+  const dx = ((x / 1280) - 0.5) * 0.006 + 0.0002 * Math.sin(t);
+  const dy = ((y / 720) - 0.5) * 0.003 + 0.0002 * Math.cos(t);
+  for (const i of IRISES) { lm[3 * i] += dx; lm[3 * i + 1] += dy; }
+  return lm;
+}
+
+/** Both eyes' normalised patches with the iris where the gaze (x, y) puts it. */
+function patchesLookingAt(x, y) {
+  const out = new Float32Array(2 * W * H);
+  for (let eye = 0; eye < 2; eye++) {
+    const cx = 2 + 16 * (0.5 + 0.2 * (x / 1280 - 0.5)), cy = 6 + 1.5 * (y / 720 - 0.5);
+    let sum = 0;
+    for (let j = 0; j < H; j++) {
+      for (let i = 0; i < W; i++) {
+        const g = 200 - 150 * Math.exp(-((i + 0.5 - cx) ** 2 + (j + 0.5 - cy) ** 2) / 12.5) + 10 * noise();
+        out[eye * W * H + j * W + i] = g;
+        sum += g;
+      }
+    }
+    const base = eye * W * H, mean = sum / (W * H);
+    let ss = 0;
+    for (let k = base; k < base + W * H; k++) ss += (out[k] - mean) ** 2;
+    const sd = Math.sqrt(ss / (W * H));
+    for (let k = base; k < base + W * H; k++) out[k] = (out[k] - mean) / sd;
+  }
+  return out;
+}
+
+function frame(t, x, y, target) {
+  return plain(api.frame(t, landmarksLookingAt(x, y, t), matrix, 640, 480,
+    target?.index ?? null, target?.x_px ?? null, target?.y_px ?? null, patchesLookingAt(x, y)));
+}
+
+const pct = (times, p) => {
+  const s = [...times].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+};
+
+const fits = [];
+const frameMs = { landmark: [], appearance: [], combined: [] };
+const validationMs = [];
+let t = 0;
+for (let run = 0; run < RUNS; run++) {
+  plain(api.init(1280, 720));
+  const targets = plain(api.calibration_start());
+  for (const target of targets) {
+    for (let k = 0; k < 45; k++, t += 33.3) frame(t, target.x_px, target.y_px, target);
+  }
+  const summary = plain(api.calibration_finish());
+  fits.push(summary.appearance_fit_ms);
+  for (const variant of ["appearance", "combined"]) {
+    if (summary.appearance_models[variant].error) throw new Error(summary.appearance_models[variant].error);
+  }
+  const validation = plain(api.validation_start());
+  for (const target of validation) {
+    for (let k = 0; k < 30; k++, t += 33.3) {
+      const start = performance.now();
+      frame(t, target.x_px, target.y_px, target);
+      validationMs.push(performance.now() - start);
+    }
+  }
+  plain(api.validation_finish());
+  for (const variant of Object.keys(frameMs)) {
+    // The benchmark times each variant as if validation had chosen it.
+    pyodide.runPython(`import gazeheat._worker as w; w._tracker._chosen = ${JSON.stringify(variant)}`);
+    for (let k = 0; k < FRAMES / RUNS; k++, t += 33.3) {
+      const x = 640 + 300 * Math.sin(k / 50), y = 360 + 200 * Math.cos(k / 70);
+      const start = performance.now();
+      const sample = frame(t, x, y, null);
+      frameMs[variant].push(performance.now() - start);
+      if (sample.state !== "tracking") throw new Error(`unexpected state ${sample.state}`);
+    }
+  }
+}
+
+console.log(JSON.stringify({
+  fit_ms: { runs: fits, max: Math.max(...fits), median: pct(fits, 0.5) },
+  frame_ms: Object.fromEntries(Object.entries(frameMs).map(([k, v]) =>
+    [k, { median: pct(v, 0.5), p99: pct(v, 0.99), n: v.length }])),
+  validation_frame_ms: { median: pct(validationMs, 0.5), p99: pct(validationMs, 0.99), n: validationMs.length },
+}));
