@@ -123,6 +123,10 @@ const app = {
   keeping: null,
   /** @type {?string} why the current or last recording is not (wholly) kept, null if it is */
   keepingError: null,
+  /** @type {?{width_px: number, height_px: number}} the viewport Python knows */
+  viewport: null,
+  /** @type {?{width_px: number, height_px: number}} the viewport the model was fitted in */
+  calibratedViewport: null,
 };
 
 function updateControls() {
@@ -153,8 +157,8 @@ async function begin(open) {
   updateControls();
   try {
     [app.landmarker, , { detectFace: app.detectFace }] = await everythingReady;
-    const { width_px, height_px } = ui.viewportSize();
-    await host.call("init", { viewport_w_px: width_px, viewport_h_px: height_px });
+    app.viewport = ui.viewportSize();
+    await host.call("init", { viewport_w_px: app.viewport.width_px, viewport_h_px: app.viewport.height_px });
     await setUpSettings();
     offerKeptCalibration();
   } catch (error) {
@@ -294,6 +298,51 @@ setInterval(() => {
   }
 }, FRAME_CHECK.watchdogIntervalMs);
 
+// --- the window: full screen, and size changes --------------------------------------
+// Gaze is in CSS px of the viewport: the model holds only for the size it was fitted in.
+function sameSize(a, b) {
+  return a !== null && b !== null && a.width_px === b.width_px && a.height_px === b.height_px;
+}
+
+async function onViewportChange() {
+  const size = ui.viewportSize();
+  if (!app.running || sameSize(size, app.viewport)) return;
+  app.viewport = size;
+  if (app.run) cancelCalibration("The window changed size during calibration. Calibrate again.");
+  try {
+    await host.call("setViewport", { viewport_w_px: size.width_px, viewport_h_px: size.height_px });
+  } catch (error) {
+    onEngineError(error);
+    return;
+  }
+  debug.viewport = size;
+  if (!app.calibrated) {
+    offerKeptCalibration(); // a kept calibration may fit this size
+  } else if (sameSize(size, app.calibratedViewport)) {
+    ui.showMessage("Back at the size you calibrated in: the calibration holds again.");
+  } else {
+    ui.showMessage(`The window changed size since calibrating (${app.calibratedViewport.width_px}×` +
+      `${app.calibratedViewport.height_px} → ${size.width_px}×${size.height_px}): gaze is off ` +
+      "until you calibrate again (C) or restore the size.", true);
+  }
+}
+
+let resizeTimer = 0;
+window.addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(onViewportChange, VIEW.resizeSettleMs);
+});
+
+/** Full screen on or off (best before calibrating: the calibration holds for one size). */
+async function toggleFullscreen() {
+  try {
+    if (document.fullscreenElement) await document.exitFullscreen();
+    else await document.documentElement.requestFullscreen();
+  } catch (error) {
+    ui.showMessage(`Full screen is not available here: ${error.message}`, true);
+  }
+}
+
 document.addEventListener("visibilitychange", () => {
   if (!app.running) return;
   if (document.hidden) {
@@ -375,6 +424,7 @@ async function finishCalibration() {
     app.retriedTargets = false;
     debug.calibration = summary;
     app.calibrated = true;
+    app.calibratedViewport = ui.viewportSize();
     app.validation = null;
     ui.offerSavedCalibration(null);
     await keepCurrentCalibration();
@@ -473,6 +523,7 @@ async function useSavedCalibration() {
     return;
   }
   app.calibrated = true;
+  app.calibratedViewport = ui.viewportSize();
   debug.calibration = { restored: true };
   ui.showMessage("");
   try {
@@ -831,6 +882,7 @@ ui.bindControls({
   onAcceptCalibration: acceptCalibration,
   onRecentre: startRecentre,
   onSavedCalibration: useSavedCalibration,
+  onFullscreen: toggleFullscreen,
   onEscape: () => (app.recordPanel.recording ? stopRecording() : cancelCalibration()),
   onRecord: () => app.recordPanel.open(),
   onWebcamRecording: toggleWebcamRecording,

@@ -73,6 +73,7 @@ export const VIEW = Object.freeze({
   fixationMaxRadiusPx: 60,
   legendWidthPx: 220,
   legendHeightPx: 14,
+  resizeSettleMs: 300, // act on a window size change once it has stopped changing
 });
 
 /** Frame states shown to the user; "tracking" is the only one that yields gaze. */

@@ -121,6 +121,7 @@ export const STARTUP_PHASES = Object.freeze([
  */
 export const PY_CALLS = Object.freeze({
   init: { fn: "init", args: ["viewport_w_px", "viewport_h_px"] },
+  setViewport: { fn: "set_viewport", args: ["viewport_w_px", "viewport_h_px"] },
   frame: {
     fn: "frame",
     args: ["t_ms", "landmarks", "matrix", "image_w_px", "image_h_px",

@@ -94,7 +94,7 @@ export function setControls(s) {
 }
 
 /**
- * @param {{onCamera, onDemo, onCalibrate, onAcceptCalibration, onRecentre, onSavedCalibration, onEscape,
+ * @param {{onCamera, onDemo, onCalibrate, onAcceptCalibration, onRecentre, onSavedCalibration, onFullscreen, onEscape,
  *          onDownload, onClear,
  *          onStop, onSettings, onRecord, onWebcamRecording, onToggleView: (key: string) => void}} h
  */
@@ -104,6 +104,10 @@ export function bindControls(h) {
   $("btn-calibrate").onclick = h.onCalibrate;
   $("btn-recentre").onclick = h.onRecentre;
   $("btn-saved-calibration").onclick = h.onSavedCalibration;
+  $("btn-fullscreen").onclick = h.onFullscreen;
+  document.addEventListener("fullscreenchange", () => {
+    $("btn-fullscreen").textContent = document.fullscreenElement ? "Exit full screen" : "Full screen";
+  });
   $("validation-recalibrate").onclick = () => {
     hideValidation();
     h.onCalibrate();

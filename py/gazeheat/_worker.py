@@ -27,9 +27,6 @@ from .heatmap import (
     WeightedPoints,
     density_map,
     heatmap_legend,
-    render_heatmap_coarse,
-    render_heatmap_only,
-    render_heatmap_overlay,
     WEIGHTINGS,
 )
 from .recording import load_recording, make_recording, recording_zip
@@ -256,9 +253,6 @@ def clear_recording() -> dict:
     return _call(lambda: _get().clear_recording())
 
 
-#: Outputs of ``render_heatmap``.
-HEATMAP_OUTPUTS = ("overlay", "heatmap", "coarse")
-
 
 def render_heatmap(options=None) -> dict:
     """A heatmap of the current recording (heatmap studio).
@@ -283,40 +277,10 @@ def render_heatmap(options=None) -> dict:
     """
 
     def run():
-        tracker = _get()
         o = _options(options)
-        output = o.get("output") or "overlay"
-        if output not in HEATMAP_OUTPUTS:
-            raise InputError(f"output must be one of {', '.join(HEATMAP_OUTPUTS)}, got {output!r}")
-        session = tracker.session()
+        session = _get().session()
         geometry, rgba = _stimulus(o, session)
-        source = o.get("source") or "fixations"
-        weighting = o.get("weighting") or "duration"
-        if source == "fixations":
-            points = WeightedPoints.from_fixations(session["fixations"], weighting)
-        elif source == "samples":
-            points = WeightedPoints.from_samples(session["samples"], weighting)
-        else:
-            raise InputError(f"source must be fixations or samples, got {source!r}")
-        sigma = o.get("sigma_deg")
-        density = density_map(points, geometry,
-                              tracker.settings["heatmap_sigma_deg"] if sigma is None else sigma,
-                              _px_per_deg(o, tracker))
-        style = HeatmapStyle.from_dict(o)
-        grid = density.grid
-        if output == "coarse":
-            png = render_heatmap_coarse(density, style).png
-        elif output == "heatmap":
-            png = render_heatmap_only(density, style)
-        else:
-            png = render_heatmap_overlay(density, style, rgba)
-        return {"png": png, "output": output, "width_px": density.width_px,
-                "height_px": density.height_px, "grid_w": grid.w_cells,
-                "grid_h": grid.h_cells, "cell_px": grid.cell_px,
-                "max_value": density.max_value, "top_value": style.top(density),
-                "unit": density.unit, "title": density.title, "n_points": grid.n_points,
-                "total_weight": density.total_weight, "geometry": geometry.to_dict(),
-                "legend": heatmap_legend(density, style).to_dict()}
+        return _heatmap(session, o, geometry, rgba)
 
     return _call(run)
 
@@ -332,15 +296,10 @@ def render_gazeplot(options=None) -> dict:
     """
 
     def run():
-        tracker = _get()
         o = _options(options)
-        session = tracker.session()
+        session = _get().session()
         geometry, rgba = _stimulus(o, session)
-        extra = {k: o[k] for k in ("sizing", "max_radius_deg") if o.get(k) is not None}
-        png = _render_gazeplot(session["fixations"], geometry, rgba,
-                               px_per_deg=_px_per_deg(o, tracker), **extra)
-        return {"png": png, "width_px": geometry.width_px, "height_px": geometry.height_px,
-                "n_fixations": len(session["fixations"]), "geometry": geometry.to_dict()}
+        return _gazeplot(session, o, geometry, rgba)
 
     return _call(run)
 
@@ -557,23 +516,7 @@ def session_heatmap(session, options=None) -> dict:
         o = _options(options)
         stored = _stored_session(session)
         geometry, rgba, picture = _session_picture(o, stored)
-        ppd = o.get("px_per_deg") or session_px_per_deg(stored)
-        source = o.get("source") or "fixations"
-        weighting = o.get("weighting") or "duration"
-        if source == "fixations":
-            points = WeightedPoints.from_fixations(session_fixations(stored, ppd), weighting)
-        elif source == "samples":
-            points = WeightedPoints.from_samples(stored["samples"], weighting)
-        else:
-            raise InputError(f"source must be fixations or samples, got {source!r}")
-        sigma = o.get("sigma_deg")
-        if sigma is None:
-            sigma = session_settings(stored)["heatmap_sigma_deg"]
-        density = density_map(points, geometry, sigma, ppd)
-        style = HeatmapStyle.from_dict(o)
-        output = _output(o)
-        return {**_map_result(density, style, output, rgba), "geometry": geometry.to_dict(),
-                "legend": heatmap_legend(density, style).to_dict(), "picture": picture}
+        return {**_heatmap(stored, o, geometry, rgba), "picture": picture}
 
     return _call(run)
 
@@ -587,12 +530,7 @@ def session_gazeplot(session, options=None) -> dict:
         o = _options(options)
         stored = _stored_session(session)
         geometry, rgba, picture = _session_picture(o, stored)
-        ppd = o.get("px_per_deg") or session_px_per_deg(stored)
-        fixations = session_fixations(stored, ppd)
-        extra = {k: o[k] for k in ("sizing", "max_radius_deg") if o.get(k) is not None}
-        png = _render_gazeplot(fixations, geometry, rgba, px_per_deg=ppd, **extra)
-        return {"png": png, "width_px": geometry.width_px, "height_px": geometry.height_px,
-                "n_fixations": len(fixations), "geometry": geometry.to_dict(), "picture": picture}
+        return {**_gazeplot(stored, o, geometry, rgba), "picture": picture}
 
     return _call(run)
 
@@ -718,6 +656,37 @@ def _aggregate_result(group: dict, style: HeatmapStyle, output: str) -> dict:
             "px_per_deg": agg.px_per_deg, "picture": group["picture"]}
 
 
+def _heatmap(session: dict, o: dict, geometry: StimulusGeometry, rgba) -> dict:
+    """The heatmap of a session (live or stored) per ``render_heatmap``'s options;
+    defaults (sigma, px per degree, fixations) come from the session itself."""
+    ppd = o.get("px_per_deg") or session_px_per_deg(session)
+    source = o.get("source") or "fixations"
+    weighting = o.get("weighting") or "duration"
+    if source == "fixations":
+        points = WeightedPoints.from_fixations(session_fixations(session, ppd), weighting)
+    elif source == "samples":
+        points = WeightedPoints.from_samples(session["samples"], weighting)
+    else:
+        raise InputError(f"source must be fixations or samples, got {source!r}")
+    sigma = o.get("sigma_deg")
+    if sigma is None:
+        sigma = session_settings(session)["heatmap_sigma_deg"]
+    density = density_map(points, geometry, sigma, ppd)
+    style = HeatmapStyle.from_dict(o)
+    return {**_map_result(density, style, _output(o), rgba), "geometry": geometry.to_dict(),
+            "legend": heatmap_legend(density, style).to_dict()}
+
+
+def _gazeplot(session: dict, o: dict, geometry: StimulusGeometry, rgba) -> dict:
+    """The gaze plot of a session (live or stored) per ``render_gazeplot``'s options."""
+    ppd = o.get("px_per_deg") or session_px_per_deg(session)
+    fixations = session_fixations(session, ppd)
+    extra = {k: o[k] for k in ("sizing", "max_radius_deg") if o.get(k) is not None}
+    png = _render_gazeplot(fixations, geometry, rgba, px_per_deg=ppd, **extra)
+    return {"png": png, "width_px": geometry.width_px, "height_px": geometry.height_px,
+            "n_fixations": len(fixations), "geometry": geometry.to_dict()}
+
+
 def _map_result(density, style: HeatmapStyle, output: str, rgba) -> dict:
     grid = density.grid
     return {"png": render_density(density, style, output, rgba), "output": output,
@@ -837,11 +806,6 @@ def _stimulus(o: dict, session: dict) -> tuple:
     if (w, h) != (geometry.width_px, geometry.height_px):
         geometry = geometry.resized(w, h)
     return geometry, rgba
-
-
-def _px_per_deg(o: dict, tracker: GazeTracker) -> float:
-    value = o.get("px_per_deg")
-    return tracker.px_per_deg if value is None else value
 
 
 def _optional_floats(values):

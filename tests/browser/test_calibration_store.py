@@ -39,6 +39,19 @@ def test_a_kept_calibration_is_offered_checked_and_refused_when_the_setup_change
     page.click("#validation-accept")
     poll(page, "(window.gazeheatDebug.states.tracking ?? 0) > 5", 30)
 
+    # The model holds for one window size: a change is told, and so is the way back.
+    page.set_viewport_size({"width": 1100, "height": 650})
+    poll(page, "window.gazeheatDebug.viewport?.width_px === 1100", 10)
+    assert "changed size since calibrating" in page.inner_text("#message")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    poll(page, "window.gazeheatDebug.viewport?.width_px === 1280", 10)
+    assert "Back at the size" in page.inner_text("#message")
+    page.click("#btn-fullscreen")
+    poll(page, "document.fullscreenElement !== null", 10)
+    assert page.inner_text("#btn-fullscreen") == "Exit full screen"
+    page.click("#btn-fullscreen")
+    poll(page, "document.fullscreenElement === null", 10)
+
     # Another window size (headless, the screen is the window): not offered, and why.
     page.set_viewport_size({"width": 1000, "height": 700})
     page.reload()

@@ -36,7 +36,7 @@ def record(page, participant, stimulus="grid"):
     poll(page, "!document.getElementById('rec-badge').hidden", 20)
 
 
-def test_a_reload_mid_recording_keeps_the_data_and_a_finished_one_is_kept_whole(open_page):
+def test_a_reload_mid_recording_keeps_the_data_and_a_finished_one_is_kept_whole(open_page, base_url):
     page, _ = open_page("demo", "source=camera")
     poll(page, "window.gazeheatDebug.answered > 0", STARTUP_S)
     calibrate_and_validate(page)
@@ -71,6 +71,15 @@ def test_a_reload_mid_recording_keeps_the_data_and_a_finished_one_is_kept_whole(
     assert done["meta"]["accuracy_deg"] is not None and done["meta"]["grade"]
     assert done["stimulus"]["kind"] == "image" and done["image"]["type"] == "image/png"
     assert sessions["P01 — reloaded"]["n"] == interrupted["n"], "the older session is untouched"
+    assert page.errors == []
+
+    # Both are listed in the dashboard, the interrupted one marked as such.
+    page.goto(base_url + "dashboard.html")
+    poll(page, "window.gazeheatDashboard?.ready && window.gazeheatDashboard.listed === 2", STARTUP_S)
+    labels = page.evaluate("""[...document.querySelectorAll('#session-rows input')]
+        .filter((i) => i.type !== 'checkbox').map((i) => i.value)""")
+    assert sorted(labels) == ["P01 — reloaded", "P02"], labels
+    assert "interrupted" in page.inner_text("#session-rows")
     assert page.errors == []
 
 
