@@ -2,10 +2,12 @@
 and model variant, on test targets that neither calibration nor validation saw.
 
 Recordings: ``tools/synth_gaze.py`` (a real face photo on a 3-D head surface whose eyes
-look at known points; the generator's docstring states the model), generated once per
-(level, seed) and cached under ``.cache/recordings/`` by all parameters and the generator
-version. Head-motion levels (the largest excursion over the clip; the head moves all the
-time, during calibration too):
+look at known points; the generator's docstring states the model), 3 seeds per level,
+generated once per (level, seed) and cached under ``.cache/recordings/`` by all
+parameters and the generator version. A realistic webcam view: the face ~122 px wide in
+640x480, 600 mm from a 60-degree camera above a 345 mm wide 1280x720 viewport, 9-point
+calibration, 5 validation targets. Head-motion levels (the largest excursion over the
+clip; the head moves all the time, during calibration too):
 
 =======  =====  =====  =====  ===================
 level    yaw    pitch  roll   shift X / Y / Z
@@ -18,15 +20,19 @@ large    10°    8°     5°     40 / 25 / 60 mm
 Each recording is replayed through the whole in-browser pipeline (``tools/replay.py``:
 Chromium, MediaPipe, Pyodide: the page's own calibration and validation), which also
 dumps every frame's landmarks. The model variants are then evaluated on those real
-landmarks in CPython with the same gazeheat code that runs in Pyodide (the browser's
-validation accuracy is reported next to the offline one as a check that they agree):
+landmarks in CPython with the same gazeheat code that runs in Pyodide (the browser's own
+validation accuracy is kept in the JSON, ``browser_validation_accuracy_px``):
 
-* ``gazeheat``: the shipped model (``GazeModel.fit`` with defaults), frames it calls
-  unusable skipped, exactly as the page does;
-* ``gazeheat, no head terms``: the same model with the head-pose/position terms off;
+* ``gazeheat``: the shipped model (``GazeModel.fit`` with defaults: the geometric head
+  model), frames it calls unusable skipped, as the page does;
+* ``gazeheat, linear head terms (model v2)``: fixed head terms only, as before;
+* ``gazeheat, no head terms``: no head compensation at all;
 * ``baseline``: the simplest model, a linear map of the raw iris position (the mean of
   both iris centres in image px) to screen x and y, least squares on the calibration
   frames; every frame with a valid face used.
+
+Every variant gets the screen's true scale as its ``screen_px_per_cm`` (a user who set
+the screen-scale setting; the default of 96 CSS px per inch is 2 % off here).
 
 Test targets: 8 points after validation (``synthetic.test_targets`` in recording.json;
 to the app that time is free viewing). Per target, frames from 400 ms after the onset
@@ -34,8 +40,11 @@ to the app that time is free viewing). Per target, frames from 400 ms after the 
 frame from the target (mean, median), **accuracy** (per target the distance of the
 mean prediction from it, averaged over targets: the definition of
 ``gazeheat.validation``), **precision** (RMS frame-to-frame distance), the **valid
-fraction** of those frames with a prediction, in px and degrees. Degrees use the true
-geometry (eyes 600 mm from a 345 mm wide, 1280 px viewport: 38.85 px/deg).
+fraction** of those frames with a prediction, in px and degrees; and the error of every
+frame after the app's default smoothing filter (``filtered``), which is what the app
+draws and records. Degrees use the true geometry (eyes 600 mm from a 345 mm wide,
+1280 px viewport: 38.85 px/deg). Per level the figures are means over its recordings;
+``large/small`` divides the large level's by the small level's.
 
 Library::
 
@@ -66,12 +75,12 @@ sys.path.insert(0, str(ROOT / "py"))
 import synth_gaze  # noqa: E402
 from gazeheat import constants as C  # noqa: E402
 from gazeheat.calibration import CalibrationCollector, GazeModel  # noqa: E402
-from gazeheat.features import HeadSmoother, extract_features  # noqa: E402
+from gazeheat.features import extract_features  # noqa: E402
 from gazeheat.recording import load_recording  # noqa: E402
 from gazeheat.settings import make_filter, validate_settings  # noqa: E402
 
 #: (head-motion level, seed) of each recording.
-RECORDINGS = [("small", 1), ("medium", 1), ("large", 1), ("small", 2), ("medium", 2), ("large", 2)]
+RECORDINGS = [(level, seed) for seed in (1, 2, 3) for level in ("small", "medium", "large")]
 LEVELS = ("small", "medium", "large")
 CACHE = ROOT / ".cache" / "recordings"
 SKIMAGE_WHEEL_GLOB = "scikit_image-*.whl"
@@ -147,22 +156,6 @@ def _gazeheat(rec, frames, screen_px_per_cm=None, **fit_args):
     return lambda f, iris: model.predict(f) if f is not None and model.usable(f) else None
 
 
-def _smoothed_head(rec, frames, screen_px_per_cm=None, **fit_args):
-    """gazeheat's model on frames whose head measurements went through
-    ``features.HeadSmoother`` (calibration and prediction alike)."""
-    smoother = HeadSmoother()
-    smooth = []
-    for t, features, iris in frames:
-        if features is None:
-            smoother.reset()
-            smooth.append((t, None, iris))
-        else:
-            smooth.append((t, smoother.update(t, features), iris))
-    predict = _gazeheat(rec, smooth, screen_px_per_cm, **fit_args)
-    cache = {id(f): g for (_, f, _), (_, g, _) in zip(frames, smooth)}
-    return lambda f, iris: predict(cache.get(id(f)), iris) if f is not None else None
-
-
 def _baseline(rec, frames, screen_px_per_cm=None):
     """Linear map of the raw iris position (image px) to screen px, least squares."""
     starts = {i: t.start_ms for i, t in rec.of_phase("calibration")}
@@ -182,7 +175,6 @@ def _baseline(rec, frames, screen_px_per_cm=None):
 #: name -> builder(recording, frames, screen_px_per_cm) -> predict(features, iris_px) -> (x, y) or None
 VARIANTS = {
     "gazeheat": _gazeheat,
-    "gazeheat + HeadSmoother": _smoothed_head,
     "gazeheat, linear head terms (model v2)": functools.partial(_gazeheat, head="linear"),
     "gazeheat, no head terms": functools.partial(_gazeheat, head="none"),
     "baseline: linear map of raw iris position": _baseline,

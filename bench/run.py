@@ -1,7 +1,8 @@
 """Benchmarks in headless Chromium on the built-in demo video; prints a table, writes JSON.
 
 Run through `python3 build.py bench` (it builds dist/ and installs what is needed). With
-dist/ built, `.venv/bin/python bench/run.py --only accuracy` runs the accuracy rows alone.
+dist/ built, `.venv/bin/python bench/run.py --only accuracy` (or `--only appearance`) runs
+that part alone.
 
 Rows:
 - cold start: navigation → tracking ready, i.e. the first frame whose landmarks Python has
@@ -16,6 +17,10 @@ Rows:
   simplest baseline evaluated on the replay's landmarks): errors, accuracy and precision
   on test targets that neither calibration nor validation saw, per head-motion level,
   and large / small. Its full table is printed too and written to accuracy.json.
+- the gaze model variants of the appearance model (issue #7: landmark, appearance —
+  ridge on eye-patch features —, combined, the one validation chooses, and a
+  WebGazer-style patch-only ridge on 10x6 eyes) on the same replays' frame dumps, with
+  fit and per-frame cost in Pyodide (bench/appearance.py → appearance.json).
 - per-frame Python cost inside Pyodide (features + gaze model + filter, called from JS
   with a Float32Array as the worker does), and fixation detection (I-VT, I-DT) and
   filtering on one hour of 30 Hz samples in Pyodide: bench/pyodide_cost.mjs, in Node.
@@ -38,6 +43,7 @@ from chromium import VIEWPORT, launch, poll, serve_dist  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 import accuracy as accuracy_bench  # noqa: E402
+import appearance as appearance_bench  # noqa: E402
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
@@ -85,14 +91,14 @@ def sustained_fps(browser, url: str) -> dict:
         context.close()
 
 
-def accuracy_only(out_dir: Path) -> int:
-    """The accuracy benchmark alone: its table, its rows, accuracy.json."""
-    accuracy = accuracy_bench.run()
-    print(accuracy_bench.table(accuracy))
-    print_rows(accuracy_bench.rows(accuracy))
+def part_only(bench, out_dir: Path, name: str) -> int:
+    """One benchmark module alone (accuracy or appearance): its table, its rows, NAME.json."""
+    results = bench.run()
+    print(bench.table(results))
+    print_rows(bench.rows(results))
     out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / "accuracy.json"
-    out.write_text(json.dumps(accuracy, indent=1) + "\n")
+    out = out_dir / f"{name}.json"
+    out.write_text(json.dumps(results, indent=1) + "\n")
     print(f"\nwritten: {out}")
     return 0
 
@@ -107,10 +113,11 @@ def print_rows(rows: list) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
-    parser.add_argument("--only", choices=["accuracy"], help="run only this part (dist/ must be built)")
+    parts = {"accuracy": accuracy_bench, "appearance": appearance_bench}
+    parser.add_argument("--only", choices=sorted(parts), help="run only this part (dist/ must be built)")
     args = parser.parse_args()
-    if args.only == "accuracy":
-        return accuracy_only(args.out)
+    if args.only:
+        return part_only(parts[args.only], args.out, args.only)
     with serve_dist() as url, sync_playwright() as p:
         browser = launch(p, None)
         try:
@@ -120,6 +127,8 @@ def main() -> int:
             browser.close()
     cost = pyodide_cost()
     accuracy = accuracy_bench.run()
+    # The model variants on the same replays (their frame dumps carry the eye patches).
+    appearance = appearance_bench.run(reuse=True)
     results = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "cold_start_ms": {"median": statistics.median(starts), "runs": starts,
@@ -131,6 +140,7 @@ def main() -> int:
         "pyodide_heatmap_100k_1080p": {**cost["heatmap"], "target_ms_max": TARGETS["heatmap_ms"]},
         "synthetic_accuracy": {**accuracy["summary"], "targets": accuracy["targets"],
                                "details": "accuracy.json"},
+        "model_variants": {**appearance["summary"], "details": "appearance.json"},
     }
     frame = cost["frame_ms"]
     hour = cost["fixations"]["methods"]
@@ -153,11 +163,14 @@ def main() -> int:
          f"≤ {TARGETS['heatmap_ms']:.0f}", cost["heatmap"]["heatmap_only_ms"] <= TARGETS["heatmap_ms"]),
         ("  … full-size over a photo + PNG (download), ms", cost["heatmap"]["b_overlay_ms"], "", None),
         *accuracy_bench.rows(accuracy),
+        *appearance_bench.rows(appearance),
     ]
     print(accuracy_bench.table(accuracy))
+    print(appearance_bench.table(appearance))
     print_rows(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "accuracy.json").write_text(json.dumps(accuracy, indent=1) + "\n")
+    (args.out / "appearance.json").write_text(json.dumps(appearance, indent=1) + "\n")
     out = args.out / "bench.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwritten: {out}")

@@ -254,7 +254,7 @@ def test_model_with_noise_reports_training_and_loto_error():
     assert 3.0 < summary["rms_px"] < 80.0
     assert 0.0 < summary["loto_px"] < 80.0
     assert summary["bad_targets"] == []
-    assert summary["lam_x"] in C.CALIBRATION_LAMBDAS and summary["lam_y"] in C.CALIBRATION_LAMBDAS
+    assert summary["lam_x"] in C.GAZE_MODEL_LAMBDAS and summary["lam_y"] in C.GAZE_MODEL_LAMBDAS
     assert [t["target_index"] for t in summary["per_target"]] == list(range(9))
     assert all(t["mean_err_px"] >= 0 and t["loto_err_px"] > 0 and not t["bad"] for t in summary["per_target"])
 
@@ -304,7 +304,7 @@ def test_ridge_and_cross_validation_match_numpy(np, seed):
                if s.t_ms % 1000 < 33 * rng.randint(12, 25)]
     model = GazeModel.fit(samples)
     assert model.n_used == len(samples)
-    (bx, lx, mx), (by, ly, my) = _numpy_fit(np, samples, C.CALIBRATION_LAMBDAS)
+    (bx, lx, mx), (by, ly, my) = _numpy_fit(np, samples, C.GAZE_MODEL_LAMBDAS)
     assert (model.lam_x, model.lam_y) == (lx, ly)
     assert np.allclose(model.coef_x, bx, rtol=1e-9, atol=1e-7)
     assert np.allclose(model.coef_y, by, rtol=1e-9, atol=1e-7)
@@ -334,14 +334,16 @@ def test_head_priors_undo_head_movement(head):
     # back in the head, so the eye inputs alone would say "left of centre" ... plus
     # the gaze did not move. Only the fixed priors can know that. (The calibration's
     # head did not move: the geometric model has nothing to correct them with.)
+    # The geometric model's terms are larger by the eye corners' parallax.
     rng = random.Random(4)
+    k = 1.0 + C.EYE_CORNER_PARALLAX if head == "geometric" else 1.0
     model = GazeModel.fit(_samples(rng, noise=0.002), head=head)
     base = model.predict_vector(_inputs(*_eyes_for(640, 360)))
     moved = model.predict_vector(_inputs(*_eyes_for(640, 360), hx=10.0, yaw=2.0))
-    assert moved[0] - base[0] == pytest.approx(-10 * _PX_PER_MM - 2 * _PX_PER_DEG_600)
+    assert moved[0] - base[0] == pytest.approx(k * (-10 * _PX_PER_MM - 2 * _PX_PER_DEG_600))
     assert moved[1] == pytest.approx(base[1])
     down = model.predict_vector(_inputs(*_eyes_for(640, 360), hy=5.0, pitch=1.0))
-    assert down[1] - base[1] == pytest.approx(5 * _PX_PER_MM + _PX_PER_DEG_600)
+    assert down[1] - base[1] == pytest.approx(k * (5 * _PX_PER_MM + _PX_PER_DEG_600))
 
 
 def test_screen_px_per_cm_scales_the_head_terms():
@@ -367,13 +369,21 @@ def test_mirrored_image_flips_the_horizontal_priors():
     # A mirrored camera: u runs the other way round its mean.
     mirrored = [CalibrationSample(s.t_ms, s.target_index, s.target_x_px, s.target_y_px,
                                   (1.0 - s.inputs[0],) + s.inputs[1:]) for s in plain]
-    a, b = GazeModel.fit(plain), GazeModel.fit(mirrored)
+    a, b = GazeModel.fit(plain, head="linear"), GazeModel.fit(mirrored, head="linear")
     ix, iy = VECTOR_NAMES.index("head_x_mm"), VECTOR_NAMES.index("yaw_deg")
     assert a.prior_x[ix] == -b.prior_x[ix] == pytest.approx(-_PX_PER_MM)
     assert a.prior_x[iy] == -b.prior_x[iy] == pytest.approx(-_PX_PER_DEG_600)
     assert a.prior_y == b.prior_y
     x, y = b.predict_vector(_inputs(1.0 - _eyes_for(900, 200)[0], *_eyes_for(900, 200)[1:]))
     assert math.hypot(x - 900, y - 200) < 20
+    g = GazeModel.fit(mirrored)  # geometric: the same flip, larger by the corners' parallax
+    assert g.prior_x[ix] == pytest.approx((1.0 + C.EYE_CORNER_PARALLAX) * b.prior_x[ix])
+    # ... and a roll turns the gaze the other way round in a mirrored image.
+    plain3d = _geometric_samples(random.Random(6), lambda: 600.0, lambda: 0.0)
+    mirrored3d = [CalibrationSample(s.t_ms, s.target_index, s.target_x_px, s.target_y_px,
+                                    (1.0 - s.inputs[0],) + s.inputs[1:], s.geometry) for s in plain3d]
+    assert GazeModel.fit(plain3d).reference.roll_sign == 1.0
+    assert GazeModel.fit(mirrored3d).reference.roll_sign == -1.0
 
 
 def test_still_head_and_constant_inputs_do_not_blow_up():
@@ -382,7 +392,9 @@ def test_still_head_and_constant_inputs_do_not_blow_up():
                                  s.inputs[:4] + (0.0, 0.0, 0.0, 0.0)) for s in _samples(rng, noise=0.002)]
     model = GazeModel.fit(samples)
     assert model.input_scale[4:] == (1.0, 1.0, 2.0, 2.0)
-    assert model.rms_px < 10.0
+    # A blow-up would be hundreds of px; ~12 px is the ridge (GAZE_MODEL_LAMBDAS >= 0.03)
+    # shrinking this map's strong quadratic term.
+    assert model.rms_px < 15.0
 
 
 def test_predictions_are_clamped_to_the_calibrated_range():

@@ -12,7 +12,6 @@ from gazeheat.features import (
     EyeFeatures,
     Features,
     HeadPose,
-    HeadSmoother,
     extract_features,
     head_pose,
     irises_inside_eyes,
@@ -377,52 +376,3 @@ def test_eye_features_invariant_to_true_3d_head_rotation(np, Rotation, seed):
     # ...whereas in the picture the eyes changed: the corner-to-corner widths shrink and
     # grow with the turn.
     assert abs(turned.right.width_px - base.right.width_px) + abs(turned.left.width_px - base.left.width_px) > 0.1
-
-
-# --- HeadSmoother --------------------------------------------------------------------------
-
-
-def _with_head(f, yaw, pitch, roll, hx, hy, hz):
-    import dataclasses
-
-    head = dataclasses.replace(f.head, yaw_deg=yaw, pitch_deg=pitch, roll_deg=roll)
-    return dataclasses.replace(f, head=head, head_x_mm=hx, head_y_mm=hy, head_z_mm=hz)
-
-
-def test_head_smoother_matches_an_exponential_filter(np, synth):
-    rng = random.Random(31)
-    base = extract_features(synth.landmarks(u=0.4), IDENTITY, 640, 480)
-    t = np.cumsum([rng.uniform(20.0, 50.0) for _ in range(60)])
-    values = np.array([[rng.gauss(0, 3) for _ in range(6)] for _ in t])
-    smoother = HeadSmoother(tau_ms=150.0)
-    got = []
-    for tk, v in zip(t, values):
-        out = smoother.update(float(tk), _with_head(base, *v))
-        assert (out.right, out.left, out.valid) == (base.right, base.left, base.valid)  # eyes untouched
-        got.append([out.head.yaw_deg, out.head.pitch_deg, out.head.roll_deg, out.head_x_mm, out.head_y_mm,
-                    out.head_z_mm])
-    # numpy: s_k = s_{k-1} + (1 - exp(-dt / tau)) (x_k - s_{k-1}), s_0 = x_0.
-    want = [values[0]]
-    for k in range(1, len(t)):
-        a = 1.0 - np.exp(-(t[k] - t[k - 1]) / 150.0)
-        want.append(want[-1] + a * (values[k] - want[-1]))
-    assert np.allclose(got, want, rtol=0, atol=1e-9)
-    assert np.std(np.diff(np.array(got)[:, 0])) < 0.5 * np.std(np.diff(values[:, 0]))
-
-
-def test_head_smoother_restarts_and_validates(synth):
-    base = extract_features(synth.landmarks(), IDENTITY, 640, 480)
-    s = HeadSmoother(tau_ms=100.0, max_gap_ms=200.0)
-    s.update(0.0, _with_head(base, 0, 0, 0, 0, 0, 600))
-    moved = _with_head(base, 10, 0, 0, 0, 0, 600)
-    assert s.update(33.0, moved).head.yaw_deg < 10.0
-    assert s.update(300.0, moved).head.yaw_deg == 10.0  # a gap: passes through
-    assert s.update(250.0, _with_head(base, 2, 0, 0, 0, 0, 600)).head.yaw_deg == 2.0  # time went back
-    s.reset()
-    assert s.update(260.0, moved).head.yaw_deg == 10.0
-    for kwargs, name in (({"tau_ms": 0}, "tau_ms"), ({"max_gap_ms": -1}, "max_gap_ms")):
-        with pytest.raises(InputError, match=name):
-            HeadSmoother(**kwargs)
-    with pytest.raises(InputError, match="t_ms"):
-        s.update(float("nan"), moved)
-    assert C.HEAD_SMOOTH_TAU_MS == 200.0

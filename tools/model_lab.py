@@ -25,8 +25,8 @@ prints:
 the generator's true head rotation from ``truth.csv``: an oracle for what a perfect face
 pose would give (FaceLandmarker reads ~0.65 of the generator's yaw and ~0.55 of its pitch).
 ``--head`` picks the gaze model's head model (``GazeModel.fit(head=...)``: geometric,
-linear, none); ``--smooth-head`` runs every frame's head measurements through
-``features.HeadSmoother`` first, as a tracker using it would.
+linear, none); ``--smooth-head`` low-passes every frame's head measurements first
+(exponential, ``SMOOTH_HEAD_MS``), to try what a tracker smoothing the face pose would get.
 
 Usage (from the repository root, with the project's .venv for nothing but speed; the
 script needs only the standard library)::
@@ -59,6 +59,9 @@ _ROOT = Path(__file__).resolve().parent.parent
 SACCADE_SPEED_DEG_S = 30.0
 #: Frames this close (ms) to a blink or a saccade in the truth are skipped too.
 TRUTH_GUARD_MS = 100.0
+#: Time constant (ms) of ``--smooth-head``. (Tried for the benchmark: with the geometric
+#: head model's parallax terms it no longer helps; 200 ms cost ~0.3 deg at large motion.)
+SMOOTH_HEAD_MS = 200.0
 
 
 def _import_gazeheat(pkg: str | None):
@@ -103,16 +106,31 @@ def build_replay(mods, dump: dict, recording_dir: Path, truth_head: bool = False
     if truth_head:
         _use_truth_head(rp, recording_dir)
     if smooth_head:
-        smoother = mods[3].HeadSmoother()
-        frames = []
-        for t, features, *rest in rp._frames:
-            if features is None:
-                smoother.reset()
-            else:
-                features = smoother.update(t, features)
-            frames.append((t, features, *rest))
-        rp._frames = frames
+        rp._frames = _smooth_head(rp._frames)
     return rec, rp, extract_ms
+
+
+def _smooth_head(frames: list) -> list:
+    """The frames with yaw, pitch, roll and head position/distance low-passed (causal
+    exponential smoothing over SMOOTH_HEAD_MS, restarted after a frame without a face)."""
+    out, state, last = [], None, None
+    for t, features, *rest in frames:
+        if features is None:
+            state = None
+        else:
+            now = (features.head.yaw_deg, features.head.pitch_deg, features.head.roll_deg,
+                   features.head_x_mm, features.head_y_mm, getattr(features, "head_z_mm", 0.0))
+            if state is None:
+                state = now
+            else:
+                a = 1.0 - math.exp(-(t - last) / SMOOTH_HEAD_MS)
+                state = tuple(p + a * (c - p) for p, c in zip(state, now))
+            last = t
+            head = dataclasses.replace(features.head, yaw_deg=state[0], pitch_deg=state[1], roll_deg=state[2])
+            extra = {"head_z_mm": state[5]} if hasattr(features, "head_z_mm") else {}
+            features = dataclasses.replace(features, head=head, head_x_mm=state[3], head_y_mm=state[4], **extra)
+        out.append((t, features, *rest))
+    return out
 
 
 def _fit(mods, source, head: str | None):
@@ -321,7 +339,7 @@ def main(argv=None) -> int:
                         help="oracle: the generator's true head yaw/pitch instead of MediaPipe's")
     parser.add_argument("--head", choices=["geometric", "linear", "none"],
                         help="the gaze model's head model (default: GazeModel.fit's)")
-    parser.add_argument("--smooth-head", action="store_true", help="features.HeadSmoother on every frame")
+    parser.add_argument("--smooth-head", action="store_true", help="low-pass the head measurements first")
     args = parser.parse_args(argv)
     mods = _import_gazeheat(args.pkg)
     results = []

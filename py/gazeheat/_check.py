@@ -54,3 +54,20 @@ def non_negative_int(value: object, name: str) -> int:
     if is_number(value) and float(value).is_integer() and value >= 0:
         return int(value)
     raise InputError(f"{name} must be an integer >= 0, got {value!r}")
+
+
+def finite_list(values: object, length: int, name: str) -> tuple:
+    """``values`` (a list or tuple of ``length`` numbers) as a tuple of finite floats,
+    or raise InputError."""
+    if not isinstance(values, (list, tuple)) or len(values) != length:
+        raise InputError(f"{name} must be a list of {length} numbers, got {values!r:.80}")
+    return tuple(finite(v, f"{name}[{i}]") for i, v in enumerate(values))
+
+
+def require_keys(d: object, names: tuple, what: str) -> None:
+    """Raise InputError unless ``d`` is a dict holding every key in ``names``."""
+    if not isinstance(d, dict):
+        raise InputError(f"{what} must be a dict, got {type(d).__name__}")
+    for name in names:
+        if name not in d:
+            raise InputError(f"{what} is missing {name!r}")

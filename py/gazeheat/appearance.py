@@ -145,7 +145,7 @@ class EyePatches:
     def from_dict(cls, d: dict) -> EyePatches:
         """Rebuild from ``to_dict`` output; raises InputError on missing fields, a patch
         size other than this gazeheat's, or bad values."""
-        _need(d, ("width_px", "height_px", "values"), "eye patches")
+        _check.require_keys(d, ("width_px", "height_px", "values"), "eye patches")
         if d["width_px"] != _W or d["height_px"] != _H:
             raise InputError(f"eye patches are {d['width_px']!r} x {d['height_px']!r} px, "
                              f"expected {_W} x {_H}")
@@ -319,7 +319,7 @@ class AppearanceModel:
         """Rebuild from ``to_dict`` output. Raises InputError on anything off: missing
         keys, another model or version, a patch geometry other than this gazeheat's
         (calibrate again), lengths that do not fit together, non-finite numbers."""
-        _need(d, ("model", "version", "variant", "patch", "coef_x", "coef_y", "feature_mean",
+        _check.require_keys(d, ("model", "version", "variant", "patch", "coef_x", "coef_y", "feature_mean",
                   "feature_scale", "landmark_terms", "landmark_mean", "landmark_scale",
                   "prior_x", "prior_y", "lam_x", "lam_y", "n_targets", "n_used", "rms_px",
                   "loto_px"), "appearance model")
@@ -344,19 +344,19 @@ class AppearanceModel:
                              "combined variant")
         k = len(VECTOR_NAMES) if combined else 0
         p = 1 + APPEARANCE_FEATURE_COUNT + len(terms)
-        scale = _floats(d["feature_scale"], APPEARANCE_FEATURE_COUNT, "appearance model.feature_scale")
-        lm_scale = _floats(d["landmark_scale"], k, "appearance model.landmark_scale")
+        scale = _check.finite_list(d["feature_scale"], APPEARANCE_FEATURE_COUNT, "appearance model.feature_scale")
+        lm_scale = _check.finite_list(d["landmark_scale"], k, "appearance model.landmark_scale")
         if min(scale + lm_scale) <= 0.0:
             raise InputError("appearance model scales must be > 0")
         loto = d["loto_px"]
         # "correction" was added after the first version of this record: optional.
         c = d.get("correction") or {"x_offset_px": 0.0, "y_offset_px": 0.0}
-        _need(c, ("x_offset_px", "y_offset_px"), "appearance model.correction")
+        _check.require_keys(c, ("x_offset_px", "y_offset_px"), "appearance model.correction")
         return cls(
             variant=d["variant"],
-            coef_x=_floats(d["coef_x"], p, "appearance model.coef_x"),
-            coef_y=_floats(d["coef_y"], p, "appearance model.coef_y"),
-            feature_mean=_floats(d["feature_mean"], APPEARANCE_FEATURE_COUNT,
+            coef_x=_check.finite_list(d["coef_x"], p, "appearance model.coef_x"),
+            coef_y=_check.finite_list(d["coef_y"], p, "appearance model.coef_y"),
+            feature_mean=_check.finite_list(d["feature_mean"], APPEARANCE_FEATURE_COUNT,
                                  "appearance model.feature_mean"),
             feature_scale=scale,
             lam_x=_check.non_negative(d["lam_x"], "appearance model.lam_x"),
@@ -366,10 +366,10 @@ class AppearanceModel:
             rms_px=_check.non_negative(d["rms_px"], "appearance model.rms_px"),
             loto_px=None if loto is None else _check.non_negative(loto, "appearance model.loto_px"),
             landmark_terms=tuple(terms),
-            landmark_mean=_floats(d["landmark_mean"], k, "appearance model.landmark_mean"),
+            landmark_mean=_check.finite_list(d["landmark_mean"], k, "appearance model.landmark_mean"),
             landmark_scale=lm_scale,
-            prior_x=_floats(d["prior_x"], k, "appearance model.prior_x"),
-            prior_y=_floats(d["prior_y"], k, "appearance model.prior_y"),
+            prior_x=_check.finite_list(d["prior_x"], k, "appearance model.prior_x"),
+            prior_y=_check.finite_list(d["prior_y"], k, "appearance model.prior_y"),
             n_clicks=_check.non_negative_int(d.get("n_clicks", 0), "appearance model.n_clicks"),
             correction_px=(_check.finite(c["x_offset_px"], "appearance model.correction.x_offset_px"),
                            _check.finite(c["y_offset_px"], "appearance model.correction.y_offset_px")),
@@ -747,7 +747,7 @@ class ModelChoice:
         """Rebuild from ``to_dict`` output. Raises InputError on a missing key, an
         unknown variant, an error that is not None or a finite number >= 0, or a
         chosen variant that is not among the validated ones."""
-        _need(d, ("variants", "chosen"), "model choice")
+        _check.require_keys(d, ("variants", "chosen"), "model choice")
         variants = d["variants"]
         if not isinstance(variants, dict) or not variants:
             raise InputError(f"model choice.variants must be a non-empty dict, got {variants!r}")
@@ -756,7 +756,7 @@ class ModelChoice:
             if name not in C.MODEL_VARIANTS:
                 raise InputError(f"model choice.variants has unknown variant {name!r} "
                                  f"(known: {', '.join(C.MODEL_VARIANTS)})")
-            _need(entry, ("accuracy_deg",), f"model choice.variants.{name}")
+            _check.require_keys(entry, ("accuracy_deg",), f"model choice.variants.{name}")
             err = entry["accuracy_deg"]
             errors[name] = None if err is None else _check.non_negative(
                 err, f"model choice.variants.{name}.accuracy_deg")
@@ -1027,16 +1027,3 @@ def _pair(xy, name: str) -> tuple:
         raise InputError(f"{name} must be (x, y), got {xy!r}")
     return _check.finite(xy[0], f"{name}[0]"), _check.finite(xy[1], f"{name}[1]")
 
-
-def _floats(values, length: int, name: str) -> tuple:
-    if not isinstance(values, (list, tuple)) or len(values) != length:
-        raise InputError(f"{name} must be a list of {length} numbers, got {values!r:.80}")
-    return tuple(_check.finite(v, f"{name}[{i}]") for i, v in enumerate(values))
-
-
-def _need(d, names: tuple, what: str) -> None:
-    if not isinstance(d, dict):
-        raise InputError(f"{what} must be a dict, got {type(d).__name__}")
-    for name in names:
-        if name not in d:
-            raise InputError(f"{what} is missing {name!r}")

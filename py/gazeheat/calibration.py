@@ -26,6 +26,13 @@ with ``d_i = input_i - input_mean[i]``.
   it by 1 degree moves the gaze point by about one degree of visual angle at the head's
   distance. The sign of the x terms follows the camera image: a mirrored image (iris
   moving right in the image as the gaze moves right) flips them.
+* Coefficients by ridge regression (intercept and the main eye term of each axis, ``u``
+  for x and ``upper_lid`` for y, not penalised: shrinking those would pull every
+  prediction towards the screen's centre), every target weighing
+  the same however many samples it kept; the ridge strength per axis is chosen from
+  ``GAZE_MODEL_LAMBDAS`` by leave-one-target-out cross-validation (LOTO): refit
+  without each target, predict that target's mean gaze, keep the strength with the
+  smallest RMS miss (ties go to the stronger one).
 
 Head models (``HEAD_MODELS``, ``GazeModel.fit(head=...)``):
 
@@ -45,14 +52,6 @@ Head models (``HEAD_MODELS``, ``GazeModel.fit(head=...)``):
   measured in the head's frame).
 * ``"linear"``: the fixed head terms only (version 2 models).
 * ``"none"``: no head terms (for comparison).
-
-* Coefficients by ridge regression (intercept and the main eye term of each axis, ``u``
-  for x and ``upper_lid`` for y, not penalised: shrinking those would pull every
-  prediction towards the screen's centre), every target weighing
-  the same however many samples it kept; the ridge strength per axis is chosen from
-  ``CALIBRATION_LAMBDAS`` by leave-one-target-out cross-validation (LOTO): refit
-  without each target, predict that target's mean gaze, keep the strength with the
-  smallest RMS miss (ties go to the stronger one).
 
 Before fitting, each target's samples are cleaned: frames with lids part-way through a
 blink (openness below ``CALIBRATION_OPENNESS_FRACTION`` of the target's median) and
@@ -213,7 +212,7 @@ class TargetFit:
     def from_dict(cls, d: dict) -> TargetFit:
         """Raises InputError on missing or bad fields (``n_used``, ``loto_err_px`` and
         ``bad`` may be missing: older summaries did not have them)."""
-        _need(d, ("target_index", "x_px", "y_px", "n_samples", "mean_err_px"), "per_target")
+        _check.require_keys(d, ("target_index", "x_px", "y_px", "n_samples", "mean_err_px"), "per_target")
         loto = d.get("loto_err_px")
         bad = d.get("bad", False)
         if not isinstance(bad, bool):
@@ -431,7 +430,7 @@ class HeadReference:
     def from_dict(cls, d: dict) -> HeadReference:
         """Raises InputError on missing or bad fields."""
         names = ("centre_x_px", "centre_y_px", "head_z_mm", "roll_deg", "roll_sign", "px_per_mm")
-        _need(d, names, "calibration.reference")
+        _check.require_keys(d, names, "calibration.reference")
         values = {n: _check.finite(d[n], f"calibration.reference.{n}") for n in names}
         _check.positive(values["head_z_mm"], "calibration.reference.head_z_mm", " mm")
         _check.positive(values["px_per_mm"], "calibration.reference.px_per_mm")
@@ -489,7 +488,7 @@ class GazeModel:
 
     @classmethod
     def fit(cls, source, lam=None, min_targets=C.MIN_CALIBRATION_TARGETS,
-            lambdas=C.CALIBRATION_LAMBDAS, screen_px_per_cm=C.CSS_PX_PER_CM,
+            lambdas=C.GAZE_MODEL_LAMBDAS, screen_px_per_cm=C.CSS_PX_PER_CM,
             head="geometric") -> GazeModel:
         """Fit to a ``CalibrationCollector`` or an iterable of ``CalibrationSample``.
 
@@ -669,7 +668,7 @@ class GazeModel:
         """Rebuild from ``to_dict`` output (this version or version 2, which has no
         ``reference``); raises InputError if anything is off, including a model made for
         other inputs (an older gazeheat: calibrate again)."""
-        _need(d, ("model", "version", "inputs", "input_mean", "input_scale", "terms_x", "terms_y",
+        _check.require_keys(d, ("model", "version", "inputs", "input_mean", "input_scale", "terms_x", "terms_y",
                   "coef_x", "coef_y", "prior_x", "prior_y", "lam_x", "lam_y", "n_samples",
                   "n_used", "rms_px", "loto_px", "per_target", "bad_targets", "correction"),
               "calibration")
@@ -679,14 +678,14 @@ class GazeModel:
                              f"{d['version']!r}: calibrate again")
         reference = None
         if d["version"] >= 3:
-            _need(d, ("reference",), "calibration")
+            _check.require_keys(d, ("reference",), "calibration")
             if d["reference"] is not None:
                 reference = HeadReference.from_dict(d["reference"])
         if list(d["inputs"]) != list(VECTOR_NAMES):
             raise InputError(f"calibration.inputs {d['inputs']!r} are not this gazeheat's "
                              f"{list(VECTOR_NAMES)!r}: calibrate again")
         k = len(VECTOR_NAMES)
-        scale = _floats(d["input_scale"], k, "calibration.input_scale")
+        scale = _check.finite_list(d["input_scale"], k, "calibration.input_scale")
         if min(scale) <= 0.0:
             raise InputError("calibration.input_scale values must be > 0")
         terms = []
@@ -701,18 +700,18 @@ class GazeModel:
             if not isinstance(d[key], list):
                 raise InputError(f"calibration.{key} must be a list")
         c = d["correction"]
-        _need(c, ("x_offset_px", "x_scale", "y_offset_px", "y_scale"), "calibration.correction")
+        _check.require_keys(c, ("x_offset_px", "x_scale", "y_offset_px", "y_scale"), "calibration.correction")
         loto = d["loto_px"]
         return cls(
             inputs=VECTOR_NAMES,
-            input_mean=_floats(d["input_mean"], k, "calibration.input_mean"),
+            input_mean=_check.finite_list(d["input_mean"], k, "calibration.input_mean"),
             input_scale=scale,
             terms_x=terms[0],
             terms_y=terms[1],
-            coef_x=_floats(d["coef_x"], len(terms[0]), "calibration.coef_x"),
-            coef_y=_floats(d["coef_y"], len(terms[1]), "calibration.coef_y"),
-            prior_x=_floats(d["prior_x"], k, "calibration.prior_x"),
-            prior_y=_floats(d["prior_y"], k, "calibration.prior_y"),
+            coef_x=_check.finite_list(d["coef_x"], len(terms[0]), "calibration.coef_x"),
+            coef_y=_check.finite_list(d["coef_y"], len(terms[1]), "calibration.coef_y"),
+            prior_x=_check.finite_list(d["prior_x"], k, "calibration.prior_x"),
+            prior_y=_check.finite_list(d["prior_y"], k, "calibration.prior_y"),
             lam_x=_check.non_negative(d["lam_x"], "calibration.lam_x"),
             lam_y=_check.non_negative(d["lam_y"], "calibration.lam_y"),
             n_samples=_check.non_negative_int(d["n_samples"], "calibration.n_samples"),
@@ -1073,16 +1072,3 @@ def _spread(count: int, margin: float, size: float) -> list:
     step = (1.0 - 2.0 * margin) / (count - 1)
     return [(margin + i * step) * size for i in range(count)]
 
-
-def _floats(values, length: int, name: str) -> tuple:
-    if not isinstance(values, (list, tuple)) or len(values) != length:
-        raise InputError(f"{name} must be a list of {length} numbers")
-    return tuple(_check.finite(v, f"{name}[{i}]") for i, v in enumerate(values))
-
-
-def _need(d, names: tuple, what: str) -> None:
-    if not isinstance(d, dict):
-        raise InputError(f"{what} must be a dict, got {type(d).__name__}")
-    for name in names:
-        if name not in d:
-            raise InputError(f"{what} is missing {name!r}")

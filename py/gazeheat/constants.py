@@ -205,9 +205,6 @@ __all__ += [
     "EYE_MIDPOINT_SEPARATION_MM",
     "CAMERA_HFOV_DEG",
     "CSS_PX_PER_MM",
-    "HEAD_POSITION_PRIOR_PX_PER_MM",
-    "HEAD_ROTATION_PRIOR_PX_PER_DEG",
-    "CALIBRATION_LAMBDAS",
     "CALIBRATION_OPENNESS_FRACTION",
     "CALIBRATION_OUTLIER_MADS",
     "MIN_TARGET_SAMPLES",
@@ -231,18 +228,6 @@ EYE_MIDPOINT_SEPARATION_MM = 60.0
 CAMERA_HFOV_DEG = 60.0
 #: CSS px per mm of screen at 96 CSS px per inch (see CSS_PX_PER_CM).
 CSS_PX_PER_MM = 96.0 / 25.4
-#: Gaze model head terms (fixed, not fitted): screen px the gaze point moves per mm of
-#: head movement parallel to the screen (it moves with the head: 1 mm per mm) ...
-HEAD_POSITION_PRIOR_PX_PER_MM = CSS_PX_PER_MM
-#: ... and per degree of head yaw or pitch (the eye features see only the eye-in-head
-#: angle; a degree of gaze is DEFAULT_PX_PER_DEG at the assumed viewing distance).
-#: 0 turns the rotation terms off. (The synthetic benchmark cannot test them: its head
-#: turns are drawn as a flat 2D warp, which FaceLandmarker reads as a turn towards the
-#: camera whenever the head moves sideways; there they cost ~0.1 deg.)
-HEAD_ROTATION_PRIOR_PX_PER_DEG = DEFAULT_PX_PER_DEG
-#: Ridge strengths (per unit of target weight, on standardised terms) tried by the
-#: calibration's leave-one-target-out cross-validation; the best one is used.
-CALIBRATION_LAMBDAS = (1e-4, 1e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
 #: A calibration sample whose openness is below this fraction of its target's median
 #: is dropped: lids half way through a blink move the iris and lid landmarks.
 CALIBRATION_OPENNESS_FRACTION = 0.85
@@ -409,8 +394,8 @@ MODEL_CHOICE_TIE_DEG = 0.05
 __all__ += [
     "CAMERA_ABOVE_VIEWPORT_MM",
     "HEAD_GAIN_LIMITS",
-    "HEAD_SMOOTH_TAU_MS",
     "EYE_CORNER_PARALLAX",
+    "GAZE_MODEL_LAMBDAS",
 ]
 #: Assumed height (mm) of the webcam above the viewport's top edge, centred over it: a
 #: laptop camera sits ~5-10 mm above the panel. Only where the geometric head model
@@ -434,11 +419,6 @@ SELF_CALIBRATION_MAX_AGE_MS = 150.0
 #: click refits at once): one click weighs CLICK_SAMPLE_WEIGHT of a target, so a refit per
 #: click would change little for its cost (a solve per axis, a frame or two of worker time).
 SELF_CALIBRATION_REFIT_EVERY = 3
-#: Time constant (ms) of ``features.HeadSmoother``: FaceLandmarker's head-pose jitter
-#: is mostly gone after ~6 frames at 30 Hz, while a head turn (~5 deg over ~0.5 s or
-#: more) is followed with ~0.2 s of lag. On the benchmark, 100-400 ms all help; 200 ms
-#: helped most (accuracy at medium head motion 1.9 -> 1.5 deg).
-HEAD_SMOOTH_TAU_MS = 200.0
 #: How much more than the eye's own counter-turn the eye features (iris against the eye
 #: corners) see of a head turn, or of a head moving across the camera's view
 #: (dimensionless): the corners lie behind the iris, so the iris shifts against them
@@ -447,3 +427,9 @@ HEAD_SMOOTH_TAU_MS = 200.0
 #: (0.26) plus FaceLandmarker's own share. The geometric head model's terms are
 #: 1 + this times the plain geometry; 0.5 did best on the benchmark (0.25-1 all help).
 EYE_CORNER_PARALLAX = 0.5
+#: Ridge strengths ``GazeModel.fit`` tries by leave-one-target-out (per unit of target
+#: weight, on standardised terms). The main eye terms are not penalised any more, so
+#: the penalty only tames the correction terms; below 0.03 the cross-validation, noisy
+#: with 9 targets, sometimes picked a weak penalty that let v, upper_lid and openness
+#: (nearly collinear) fight each other (up to 1.4 deg worse on a benchmark recording).
+GAZE_MODEL_LAMBDAS = (0.03, 0.1, 0.3, 1.0)

@@ -36,8 +36,10 @@ alike. What a frame-by-frame eye frame cannot undo is the head's rotation itself
 looking at one point, a head turned by some angle has its eyes turned back by that
 angle in the head. ``GazeModel`` adds that back from ``head`` (yaw, pitch: see
 ``HeadPose``) and the head's position in the picture (``head_x_mm``, ``head_y_mm``),
-with coefficients from geometry rather than fitted (the calibration barely moves the
-head, so it cannot tell them apart).
+with coefficients from geometry (the rotation ones corrected by the calibration when the
+head moved during it), and the head's distance and roll (``geometry()``). (Strictly,
+the eye frame is not quite invariant to a 3-D turn either: the corners lie behind the
+iris, so the iris shifts against them; ``constants.EYE_CORNER_PARALLAX``.)
 
 Head position. ``eye_distance_px`` is the distance between the midpoints of the two
 eyes' corner pairs; adults average ``EYE_MIDPOINT_SEPARATION_MM`` there, which gives
@@ -63,7 +65,6 @@ distance into CSS px per degree of visual angle at the screen centre.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -77,7 +78,6 @@ __all__ = [
     "Features",
     "VECTOR_NAMES",
     "GEOMETRY_NAMES",
-    "HeadSmoother",
     "extract_features",
     "head_pose",
     "irises_inside_eyes",
@@ -309,51 +309,6 @@ def extract_features(landmarks, matrix, image_w_px, image_h_px, hfov_deg=C.CAMER
     )
 
 
-class HeadSmoother:
-    """Low-passes the head measurements of successive frames: yaw, pitch, roll, head
-    position and distance; the eye features pass unchanged.
-
-    The head moves slowly (a few degrees over hundreds of ms) while FaceLandmarker's
-    pose jitters from frame to frame (~0.2 deg in yaw, ~0.4 deg in pitch on our
-    recordings). The gaze model turns every degree of head rotation into about a degree
-    of gaze, so that jitter would land in the gaze; smoothing it costs a little lag when
-    the head really turns. Exponential smoothing with time constant ``tau_ms`` (> 0),
-    exact for irregular frame intervals.
-
-    ``update(t_ms, features)`` returns the features with the smoothed head values. The
-    first frame, one earlier than the previous, one more than ``max_gap_ms`` (> 0) after
-    it, and the first after ``reset()`` pass through unchanged. Invalid frames (blinks)
-    are smoothed too: the head is still measured while the eyes are closed.
-    Raises InputError naming a bad parameter or time.
-    """
-
-    def __init__(self, tau_ms=C.HEAD_SMOOTH_TAU_MS, max_gap_ms=C.FILTER_MAX_GAP_MS):
-        self.tau_ms = _check.positive(tau_ms, "tau_ms", " ms")
-        self.max_gap_ms = _check.positive(max_gap_ms, "max_gap_ms", " ms")
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget the past: the next frame passes through."""
-        self._t = None
-        self._state = None
-
-    def update(self, t_ms, features: Features) -> Features:
-        t_ms = _check.finite(t_ms, "t_ms")
-        head = features.head
-        now = (head.yaw_deg, head.pitch_deg, head.roll_deg, features.head_x_mm, features.head_y_mm,
-               features.head_z_mm)
-        if self._t is None or t_ms < self._t or t_ms - self._t > self.max_gap_ms:
-            state = now
-        else:
-            a = 1.0 - math.exp(-(t_ms - self._t) / self.tau_ms)
-            state = tuple(p + a * (c - p) for p, c in zip(self._state, now))
-        self._t, self._state = t_ms, state
-        yaw, pitch, roll, hx, hy, hz = state
-        return dataclasses.replace(
-            features, head=dataclasses.replace(head, yaw_deg=yaw, pitch_deg=pitch, roll_deg=roll),
-            head_x_mm=hx, head_y_mm=hy, head_z_mm=hz)
-
-
 def viewing_distance_cm(features: Features, image_w_px, hfov_deg=C.CAMERA_HFOV_DEG) -> float:
     """Camera-to-eye distance (cm) from the mean iris diameter of ``features``.
 
@@ -509,11 +464,5 @@ def _eye(landmarks, w: float, h: float, indices: tuple) -> EyeFeatures:
 
 
 def _floats(d: dict, names: tuple, what: str) -> dict:
-    if not isinstance(d, dict):
-        raise InputError(f"{what} must be a dict, got {type(d).__name__}")
-    out = {}
-    for name in names:
-        if name not in d:
-            raise InputError(f"{what} is missing {name!r}")
-        out[name] = _check.finite(d[name], f"{what}.{name}")
-    return out
+    _check.require_keys(d, names, what)
+    return {name: _check.finite(d[name], f"{what}.{name}") for name in names}

@@ -77,7 +77,7 @@ class Replay:
         Raises CalibrationError when the calibration targets have too few usable frames.
         """
         collector, trainer = self._collectors()
-        model = GazeModel.fit(collector)
+        model = GazeModel.fit(collector, screen_px_per_cm=self.settings["screen_px_per_cm"])
         appearance, errors = fit_variants(trainer, model)
         raw = {"landmark": [model.predict(f) if f is not None and model.usable(f) else None
                             for _, f, _, _ in self._frames]}

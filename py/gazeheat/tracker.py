@@ -383,7 +383,7 @@ class GazeTracker:
         """
         if self._collector is None:
             raise CalibrationError("start_calibration() was not called")
-        model = GazeModel.fit(self._collector)
+        model = GazeModel.fit(self._collector, screen_px_per_cm=self._settings["screen_px_per_cm"])
         start = time.perf_counter()
         self._appearance, self._appearance_errors = fit_variants(self._trainer, model)
         fit_ms = 1000.0 * (time.perf_counter() - start)

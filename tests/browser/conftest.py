@@ -65,9 +65,10 @@ def open_page(browsers, base_url):
         assert log.foreign() == [], f"requests left 127.0.0.1: {log.foreign()}"
 
 
-def calibrate_and_validate(page, timeout_s: float = 90.0) -> tuple[dict, dict]:
+def calibrate_and_validate(page, timeout_s: float = 90.0, before_accept=None) -> tuple[dict, dict]:
     """Run the page's calibration and validation (the fake webcam's face), accept the
-    result; return (calibration summary, validation result)."""
+    result; return (calibration summary, validation result). ``before_accept(page)``
+    runs while the validation dialog is open."""
     from chromium import poll
 
     page.click("#btn-calibrate")
@@ -76,5 +77,7 @@ def calibrate_and_validate(page, timeout_s: float = 90.0) -> tuple[dict, dict]:
     validation = poll(page, "window.gazeheatDebug.validation", timeout_s)
     assert "error" not in validation, validation
     poll(page, "document.getElementById('validation').open", 10)
+    if before_accept is not None:
+        before_accept(page)
     page.click("#validation-accept")
     return summary, validation

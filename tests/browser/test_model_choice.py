@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from chromium import poll
+from conftest import calibrate_and_validate
 
 STARTUP_S = 90
 STIMULUS = Path(__file__).resolve().parents[1] / "data" / "stimulus_160x90.png"
@@ -18,15 +19,10 @@ VARIANTS = ("landmark", "appearance", "combined")
 def calibrate_and_validate_showing_models(page) -> tuple[dict, dict, str]:
     """Calibrate and validate; return (summary, validation, the dialog's model line),
     the dialog accepted."""
-    page.click("#btn-calibrate")
-    summary = poll(page, "window.gazeheatDebug.calibration", STARTUP_S)
-    assert "error" not in summary, summary
-    validation = poll(page, "window.gazeheatDebug.validation", STARTUP_S)
-    assert "error" not in validation, validation
-    poll(page, "document.getElementById('validation').open", 10)
-    line = page.inner_text("#validation-models")
-    page.click("#validation-accept")
-    return summary, validation, line
+    shown = []
+    summary, validation = calibrate_and_validate(
+        page, STARTUP_S, lambda p: shown.append(p.inner_text("#validation-models")))
+    return summary, validation, shown[0]
 
 
 def test_validation_shows_the_chosen_model_and_the_session_records_it(open_page, tmp_path):
