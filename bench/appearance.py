@@ -81,9 +81,10 @@ Notes (read before trusting the ranking):
   size change, no reflections of a screen, no glasses, no motion blur, no
   auto-exposure. Real webcam eye images are much noisier, so the appearance model's
   margin over the landmark model here is an upper bound; on real faces it may lose.
-- The head motion is a 2D warp of the whole image (no parallax): the aligned crops
-  see less change with head pose than real crops would, which favours the appearance
-  variants under head motion too.
+- The head turns in 3-D (tools/synth_gaze.py v2: the photo on a smooth head surface
+  seen through a pinhole camera, eyes set in sockets), but it is one smooth surface
+  without lashes or skin moving: an aligned crop changes less with head pose than a
+  real one would, which still favours the appearance variants under head motion.
 - MediaPipe's iris landmarks on the same synthetic eyes are what the landmark model
   uses, so both families see the same rendered iris; the comparison between them is
   fair only to the extent the renderer is.

@@ -221,6 +221,142 @@ def numpy_loto_choice(np, blocks, lambdas, solve):
     return chosen, loto
 
 
+def numpy_loto_misses(np, blocks, lam_x, lam_y, solve):
+    """Per target, the leave-one-target-out miss (prediction minus target) per axis."""
+    per = []
+    for k, (X, gx, gy, target) in enumerate(blocks):
+        rest = blocks[:k] + blocks[k + 1:]
+        off = target - np.array([gx.mean(), gy.mean()])
+        per.append([X.mean(axis=0) @ solve(rest, lam, a) + off[a] - target[a]
+                    for a, lam in ((0, lam_x), (1, lam_y))])
+    return np.array(per)
+
+
+@pytest.mark.parametrize("seed, noise", [(14, 5.0), (15, 40.0)])
+def test_combined_blend_matches_a_numpy_leave_one_target_out(np, seed, noise):
+    trainer, samples = collect(random.Random(seed), frames=12, with_inputs=True, noise=noise)
+    lm = landmark_model(samples)
+    lambdas = (0.1, 1.0)
+    model = trainer.fit("combined", landmark_model=lm, lambdas=lambdas)
+    joint_blocks = numpy_design(np, trainer, landmark=lm)
+    alone_blocks = numpy_design(np, trainer)
+    q = len(model.landmark_terms)
+    _, _, joint_solve = numpy_fit(np, joint_blocks, 1.0, 1.0, n_terms=q)
+    _, _, alone_solve = numpy_fit(np, alone_blocks, 1.0, 1.0)
+    (jx, jy), _ = numpy_loto_choice(np, joint_blocks, lambdas, joint_solve)
+    (ax, ay), _ = numpy_loto_choice(np, alone_blocks, lambdas, alone_solve)
+    assert (model.lam_x, model.lam_y, model.lam_features) == (jx, jy, (ax, ay))
+    joint = numpy_loto_misses(np, joint_blocks, jx, jy, joint_solve)
+    alone = numpy_loto_misses(np, alone_blocks, ax, ay, alone_solve)
+    grid = np.linspace(1.0, 0.0, round(1 / C.APPEARANCE_BLEND_STEP) + 1)
+    weights, blended = [], []
+    for axis in (0, 1):
+        rms = [math.sqrt(np.mean((w * joint[:, axis] + (1 - w) * alone[:, axis]) ** 2))
+               for w in grid]
+        best = int(np.argmin(rms[1:])) + 1
+        w = grid[best] if rms[best] < 0.98 * rms[0] else 1.0
+        weights.append(w)
+        blended.append(w * joint[:, axis] + (1 - w) * alone[:, axis])
+    assert model.blend == pytest.approx(weights, abs=1e-12)
+    assert model.loto_px == pytest.approx(np.mean(np.hypot(*blended)), rel=1e-7)
+    for axis, (coef, prior, lam, lam_alone) in enumerate(
+            ((model.coef_x, model.prior_x, jx, ax), (model.coef_y, model.prior_y, jy, ay))):
+        w = weights[axis]
+        want = w * joint_solve(joint_blocks, lam, axis) + (1 - w) * np.concatenate(
+            [alone_solve(alone_blocks, lam_alone, axis), np.zeros(q)])
+        np.testing.assert_allclose(coef, want, rtol=1e-7, atol=1e-7 * np.abs(want).max())
+        np.testing.assert_allclose(prior, w * np.asarray((lm.prior_x, lm.prior_y)[axis]),
+                                   rtol=1e-12, atol=1e-12)
+    if seed == 14:  # this calibration's eye patches alone predict x better
+        assert model.blend[0] < 1.0
+    # Training error and predictions include the scaled prior.
+    X = np.vstack([b[0] for b in joint_blocks])
+    off = np.vstack([np.column_stack([b[3][0] - b[1], b[3][1] - b[2]]) for b in joint_blocks])
+    goal = np.vstack([np.tile(b[3], (len(b[0]), 1)) for b in joint_blocks])
+    pred = np.column_stack([X @ np.array(model.coef_x), X @ np.array(model.coef_y)]) \
+        + off * np.array(weights)
+    assert model.rms_px == pytest.approx(math.sqrt(np.mean(np.sum((pred - goal) ** 2, axis=1))),
+                                         rel=1e-7)
+    t = trainer._targets[0]
+    k = trainer._piece(t)[0][0]
+    got = model.predict_features(t.feats[k], t.inputs[k])
+    assert got == pytest.approx(tuple(pred[0]), rel=1e-9)
+    # No blend: the joint fit alone.
+    plain = trainer.fit("combined", landmark_model=lm, lambdas=lambdas, blend_step=None)
+    assert plain.blend == (1.0, 1.0)
+    np.testing.assert_allclose(plain.coef_x, joint_solve(joint_blocks, jx, 0), rtol=1e-7,
+                               atol=1e-7 * np.abs(plain.coef_x).max())
+
+
+def test_blended_model_refits_round_trips_and_old_records_load():
+    trainer, samples = collect(random.Random(14), frames=12, with_inputs=True, noise=5.0)
+    lm = landmark_model(samples)
+    model = trainer.fit("combined", landmark_model=lm, lambdas=(0.1, 1.0))
+    assert model.blend != (1.0, 1.0)
+    # Refit without clicks at the same strengths and weights: the same model.
+    again = trainer.refit(model)
+    assert again.blend == model.blend and again.lam_features == model.lam_features
+    assert again.coef_x == pytest.approx(model.coef_x, rel=1e-9, abs=1e-9)
+    assert again.coef_y == pytest.approx(model.coef_y, rel=1e-9, abs=1e-9)
+    assert again.prior_x == pytest.approx(model.prior_x, rel=1e-12, abs=1e-12)
+    assert again.rms_px == pytest.approx(model.rms_px, rel=1e-9)
+    back = AppearanceModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert back == model
+    # A record from before blending (no "blend") is the joint fit alone.
+    old = model.to_dict()
+    del old["blend"]
+    assert AppearanceModel.from_dict(old).blend == (1.0, 1.0)
+    bad = model.to_dict()
+    bad["blend"]["joint_x"] = 1.5
+    with pytest.raises(InputError, match="blend"):
+        AppearanceModel.from_dict(bad)
+    for step in (0.0, 0.3, 2.0):
+        with pytest.raises(InputError, match="blend_step"):
+            trainer.fit("combined", landmark_model=lm, blend_step=step)
+    # With clicks: the same blend of the two parts, each refitted at its strengths.
+    joint = trainer.fit("combined", landmark_model=lm, lambdas=(0.1, 1.0), blend_step=None)
+    alone = trainer.fit(lambdas=(0.1, 1.0))
+    assert (joint.lam_x, joint.lam_y, (alone.lam_x, alone.lam_y)) == \
+        (model.lam_x, model.lam_y, model.lam_features)
+    rng = random.Random(3)
+    for k, t in sorted(trainer._targets.items()):
+        trainer.add_click_sample(t.x_px + 30, t.y_px, draw_patches(t.x_px, t.y_px, rng),
+                                 t.inputs[0])
+    clicked = trainer.refit(model)
+    parts = trainer.refit(joint), trainer.refit(alone)
+    assert clicked.n_clicks == 9 and clicked.blend == model.blend
+    pad = (0.0,) * len(model.landmark_terms)
+    for axis, coef in enumerate((clicked.coef_x, clicked.coef_y)):
+        w = model.blend[axis]
+        want = [w * u + (1 - w) * v for u, v in
+                zip((parts[0].coef_x, parts[0].coef_y)[axis],
+                    (parts[1].coef_x, parts[1].coef_y)[axis] + pad)]
+        assert coef == pytest.approx(want, rel=1e-9, abs=1e-9)
+
+
+def test_features_alone_fit_is_reused_only_while_the_frames_stay():
+    # The combined fit reuses the appearance fit's solve; a stale one must never be used.
+    def fresh():
+        return collect(random.Random(16), frames=12, with_inputs=True, noise=30.0)
+
+    trainer, samples = fresh()
+    lm = landmark_model(samples)
+    first = trainer.fit()
+    assert trainer.fit("combined", landmark_model=lm) == \
+        fresh()[0].fit("combined", landmark_model=lm)
+    trainer.drop_targets([8])
+    assert trainer.fit(min_targets=5) == fresh()[0].fit(exclude_targets=[8], min_targets=5)
+    assert trainer.fit("combined", landmark_model=lm, min_targets=5) == fresh()[0].fit(
+        "combined", landmark_model=lm, exclude_targets=[8], min_targets=5)
+    other, _ = fresh()
+    for t in (trainer, other):
+        t.add(10_000, 0, TARGETS[0].x_px, TARGETS[0].y_px,
+              draw_patches(TARGETS[0].x_px, TARGETS[0].y_px, random.Random(1)), t._targets[0].inputs[0])
+    assert trainer.fit(exclude_targets=[8], min_targets=5) == \
+        other.fit(exclude_targets=[8], min_targets=5)
+    assert trainer.fit() != first
+
+
 @pytest.mark.parametrize("noise", [5.0, 60.0, 300.0])
 def test_lambda_choice_matches_a_numpy_leave_one_target_out(np, noise):
     trainer, _ = collect(random.Random(2), frames=15, noise=noise)

@@ -24,7 +24,13 @@ Variants (``MODEL_VARIANTS``):
   ``input_scale``) and its fixed head-term ``prior``: the eye images add what the
   landmarks miss, the landmark model's geometry still undoes head movement. The
   landmark part is taken from a fitted ``GazeModel``, so the combined model needs the
-  landmark fit first and ``Features.vector()`` with every frame.
+  landmark fit first and ``Features.vector()`` with every frame. Per axis, the
+  combined model is a convex blend of this joint fit and the ``"appearance"`` fit
+  (weights on a grid of ``APPEARANCE_BLEND_STEP``, chosen by the same
+  leave-one-target-out misses as the strengths; the joint fit alone unless a blend
+  lowers the RMS miss by more than 2 %): both are linear in the design row, so the
+  blend is again of this form, with the prior scaled by the joint fit's weight. The
+  joint fit alone lost to the eye patches alone under large head motion.
 
 Fit (``AppearanceTrainer.fit``), as the landmark calibration does it: every target
 weighs 1 however many frames it kept; ridge on standardised columns with the
@@ -209,7 +215,10 @@ class AppearanceModel:
     ``(x_offset_px, y_offset_px)`` added to every prediction (``recentred``; zero after
     a fit). An offset, not the landmark model's offset-and-scale: re-centring shows
     one target, which can only measure an offset, and the appearance regression has
-    no single output scale a drift would change.
+    no single output scale a drift would change. ``blend``: for ``"combined"``, the
+    joint fit's weight per axis ``(x, y)`` in [0, 1] (the rest is the features-alone
+    fit, at strengths ``lam_features``; the stored ``prior_x`` / ``prior_y`` are the
+    landmark model's times these weights); ``(1.0, 1.0)``: the joint fit alone.
     """
 
     variant: str
@@ -230,6 +239,8 @@ class AppearanceModel:
     prior_y: tuple = ()
     n_clicks: int = 0
     correction_px: tuple = (0.0, 0.0)
+    blend: tuple = (1.0, 1.0)
+    lam_features: tuple = (0.0, 0.0)
 
     def __post_init__(self):
         # Terms parsed once (predict runs every frame).
@@ -312,6 +323,9 @@ class AppearanceModel:
             "loto_px": self.loto_px,
             "correction": {"x_offset_px": self.correction_px[0],
                            "y_offset_px": self.correction_px[1]},
+            "blend": {"joint_x": self.blend[0], "joint_y": self.blend[1],
+                      "lam_features_x": self.lam_features[0],
+                      "lam_features_y": self.lam_features[1]},
         }
 
     @classmethod
@@ -352,6 +366,17 @@ class AppearanceModel:
         # "correction" was added after the first version of this record: optional.
         c = d.get("correction") or {"x_offset_px": 0.0, "y_offset_px": 0.0}
         _check.require_keys(c, ("x_offset_px", "y_offset_px"), "appearance model.correction")
+        # "blend" was added later too (predictions never need it, only refit): optional,
+        # absent meaning the joint fit alone.
+        bl = d.get("blend") or {"joint_x": 1.0, "joint_y": 1.0, "lam_features_x": 0.0,
+                                "lam_features_y": 0.0}
+        _check.require_keys(bl, ("joint_x", "joint_y", "lam_features_x", "lam_features_y"),
+                            "appearance model.blend")
+        weights = tuple(_check.non_negative(bl[k], f"appearance model.blend.{k}")
+                        for k in ("joint_x", "joint_y"))
+        if max(weights) > 1.0 or (not combined and weights != (1.0, 1.0)):
+            raise InputError(f"appearance model.blend weights must lie in [0, 1] (1 unless "
+                             f"combined), got {weights!r}")
         return cls(
             variant=d["variant"],
             coef_x=_check.finite_list(d["coef_x"], p, "appearance model.coef_x"),
@@ -373,6 +398,9 @@ class AppearanceModel:
             n_clicks=_check.non_negative_int(d.get("n_clicks", 0), "appearance model.n_clicks"),
             correction_px=(_check.finite(c["x_offset_px"], "appearance model.correction.x_offset_px"),
                            _check.finite(c["y_offset_px"], "appearance model.correction.y_offset_px")),
+            blend=weights,
+            lam_features=tuple(_check.non_negative(bl[k], f"appearance model.blend.{k}")
+                               for k in ("lam_features_x", "lam_features_y")),
         )
 
 
@@ -441,6 +469,7 @@ class AppearanceTrainer:
         self._targets: dict = {}
         self._last = None  # target index of the latest kept frame
         self._clicks: list = []  # (features, inputs or None, x_px, y_px)
+        self._features_fit = None  # (key, _solve output): see _features_alone
 
     # -- collecting --
 
@@ -522,12 +551,14 @@ class AppearanceTrainer:
         self._targets.clear()
         self._clicks.clear()
         self._last = None
+        self._features_fit = None
 
     def drop_targets(self, indices) -> None:
         """Forget these targets' frames and start times (to show them again)."""
         for i in {_check.non_negative_int(i, "target index") for i in indices}:
             self._targets.pop(i, None)
             self._start_ms.pop(i, None)
+        self._features_fit = None
 
     def add_click_sample(self, x_px, y_px, patches, features=None) -> None:
         """Add one self-calibration sample: the person clicked at ``(x_px, y_px)``
@@ -552,7 +583,8 @@ class AppearanceTrainer:
     # -- fitting --
 
     def fit(self, variant="appearance", landmark_model=None, lambdas=C.APPEARANCE_LAMBDAS,
-            min_targets=C.MIN_CALIBRATION_TARGETS, exclude_targets=()) -> AppearanceModel:
+            min_targets=C.MIN_CALIBRATION_TARGETS, exclude_targets=(),
+            blend_step=C.APPEARANCE_BLEND_STEP) -> AppearanceModel:
         """Fit the ``"appearance"`` or ``"combined"`` variant to the calibration frames
         (click samples are not used: see ``refit``).
 
@@ -560,7 +592,10 @@ class AppearanceTrainer:
         ``"combined"`` (its terms, standardisation and head priors are used).
         ``lambdas``: ridge strengths tried per axis (one value: no choice).
         ``exclude_targets``: target indices to leave out (e.g. the landmark model's
-        ``bad_targets``). Raises InputError on a bad variant, lambdas or missing
+        ``bad_targets``). ``blend_step``: for ``"combined"``, the grid step (0 < step
+        <= 1, 1/step a whole number) of the blend weights of its two parts (see the
+        module docstring), or None for the joint fit alone. Raises InputError on a bad
+        variant, lambdas, blend step or missing
         landmark model; CalibrationError when fewer than ``min_targets`` targets have
         enough clean frames, a combined fit lacks landmark features, or the
         regression is singular.
@@ -571,20 +606,33 @@ class AppearanceTrainer:
         if not lambdas:
             raise InputError("lambdas must not be empty")
         min_targets = _check.positive_int(min_targets, "min_targets")
+        if blend_step is not None:
+            blend_step = _check.positive(blend_step, "blend_step")
+            if blend_step > 1.0 or abs(1.0 / blend_step - round(1.0 / blend_step)) > 1e-9:
+                raise InputError(f"blend_step must be 1/n for a whole n >= 1, got {blend_step!r}")
         landmark = _Landmark.of(landmark_model) if variant == "combined" else None
         skip = {_check.non_negative_int(i, "exclude_targets[]") for i in exclude_targets}
         usable = self._usable(skip, min_targets)
         blocks = [self._block(t, landmark) for t in usable]
         mean, scale, pen = _standardisation(blocks, landmark)
-        fitted = _solve(blocks, pen, lambdas, lambdas, cross_validate=True)
-        return self._model(variant, landmark, fitted, blocks, mean, scale, n_clicks=0)
+        if landmark is None:
+            fitted = self._features_alone(usable, pen, lambdas, blocks)
+        else:
+            fitted = _solve(blocks, pen, lambdas, lambdas, cross_validate=True)
+        factor, alone = (1.0, 1.0), (0.0, 0.0)
+        if landmark is not None and blend_step is not None:
+            fitted, factor, alone = self._blend(usable, blocks, pen, lambdas, fitted, blend_step)
+        return self._model(variant, landmark, fitted, blocks, mean, scale, n_clicks=0,
+                           prior_factor=factor, lam_features=alone)
 
     def refit(self, model: AppearanceModel, exclude_targets=()) -> AppearanceModel:
         """``model`` refitted to the calibration frames plus every click sample, with
         ``model``'s variant, landmark part and ridge strengths (no cross-validation:
         one solve per axis, fast enough after every click). ``model``'s drift
         correction (``recentred``) is kept: the clicks were made under it, so the
-        regression fits each click minus the correction. ``exclude_targets``: as
+        regression fits each click minus the correction. A blended combined model
+        (``blend``) is refitted as the same blend of its two parts, each at its
+        strengths. ``exclude_targets``: as
         for ``fit`` (pass the same). Raises InputError on a model that is not an
         ``AppearanceModel`` or clicks without the landmark features a combined model
         needs; CalibrationError as ``fit``."""
@@ -595,14 +643,77 @@ class AppearanceTrainer:
         usable = self._usable(skip, 1)
         blocks = [self._block(t, landmark) for t in usable]
         mean, scale, pen = _standardisation(blocks, landmark)
+        factor = (1.0, 1.0)
+        if landmark is not None and model.blend != (1.0, 1.0):
+            # The same blend of the joint and the features-alone fit, each refitted at
+            # its strengths; the joint one with the landmark model's own prior.
+            factor = model.blend
+            landmark = dataclasses.replace(landmark, prior=tuple(
+                tuple(v / w for v in prior) if w > 0.0 else (0.0,) * len(prior)
+                for prior, w in zip(landmark.prior, factor)))
+            blocks = [self._block(t, landmark) for t in usable]
         if self._clicks:
             blocks.append(self._click_block(landmark, model.correction_px))
         fitted = _solve(blocks, pen, (model.lam_x,), (model.lam_y,), cross_validate=False)
+        if factor != (1.0, 1.0):
+            alone = [self._block(t, None) for t in usable]
+            if self._clicks:
+                alone.append(self._click_block(None, model.correction_px))
+            m1 = 1 + APPEARANCE_FEATURE_COUNT
+            app = _solve(alone, pen[:m1], (model.lam_features[0],), (model.lam_features[1],),
+                         cross_validate=False)
+            pad = [0.0] * (len(pen) - m1)
+            fitted = tuple([w * u + (1.0 - w) * v for u, v in zip(fitted[axis], list(app[axis]) + pad)]
+                           for axis, w in ((0, factor[0]), (1, factor[1]))) + fitted[2:]
         refitted = self._model(model.variant, landmark, fitted, blocks, mean, scale,
-                               n_clicks=len(self._clicks))
+                               n_clicks=len(self._clicks), prior_factor=factor,
+                               lam_features=model.lam_features)
         return dataclasses.replace(refitted, correction_px=model.correction_px)
 
     # -- private --
+
+    def _blend(self, usable, blocks, pen, lambdas, joint, step) -> tuple:
+        """The combined model as the leave-one-target-out best convex blend, per axis,
+        of the joint fit ``joint`` (``_solve`` output on ``blocks``) and the fit on
+        the eye-patch features alone (its strength chosen as usual). Both are linear
+        in the combined design row, and only the joint one has the head-term prior,
+        so the blend is one combined model whose prior is scaled by the joint fit's
+        weight. Returns (``_solve``-like output with the joint fit's strengths,
+        (joint weight x, joint weight y), the features-alone strengths (x, y)); the
+        joint fit alone when the features alone cannot be fitted."""
+        m1 = 1 + APPEARANCE_FEATURE_COUNT
+        try:
+            app = self._features_alone(usable, pen[:m1], lambdas)
+        except CalibrationError:
+            return joint, (1.0, 1.0), (0.0, 0.0)
+        grid = _blend_grid(step)
+        pad = [0.0] * (len(pen) - m1)
+        out, factor = [], []
+        for axis in (0, 1):
+            misses = (joint[5][axis], app[5][axis])
+            w = _pick_blend(grid, misses)
+            coef = list(app[axis]) + pad
+            out.append(([w[0] * u + w[1] * v for u, v in zip(joint[axis], coef)],
+                        [None if None in m else dot(w, m) for m in zip(*misses)]))
+            factor.append(w[0])
+        (coef_x, mx), (coef_y, my) = out
+        return ((coef_x, coef_y, joint[2], joint[3], _mean_miss(mx, my), (mx, my)),
+                tuple(factor), (app[2], app[3]))
+
+    def _features_alone(self, usable, pen, lambdas, blocks=None) -> tuple:
+        """``_solve`` output (cross-validated) of the eye-patch features alone on the
+        targets ``usable``. Kept until the frames change: ``fit_variants`` fits the
+        appearance variant and then needs the same solve inside the combined one."""
+        key = (tuple(usable), tuple(len(t.feats) for t in usable), lambdas)
+        cached = self._features_fit
+        if (cached is not None and len(cached[0][0]) == len(usable)
+                and all(a is b for a, b in zip(cached[0][0], usable)) and cached[0][1:] == key[1:]):
+            return cached[1]
+        if blocks is None:
+            blocks = [self._block(t, None) for t in usable]
+        fitted = _solve(blocks, pen, lambdas, lambdas, cross_validate=True)
+        self._features_fit = (key, fitted)
+        return fitted
 
     def _usable(self, skip: set, min_targets: int) -> list:
         targets = [t for i, t in sorted(self._targets.items()) if i not in skip]
@@ -677,18 +788,26 @@ class AppearanceTrainer:
                       by=cross(cols, w, gy), mean=None, offset=None, target=None, cols=cols,
                       goal=(gx, gy))
 
-    def _model(self, variant, landmark, fitted, blocks, mean, scale, n_clicks) -> AppearanceModel:
-        coef_x, coef_y, lam_x, lam_y, loto = fitted
+    def _model(self, variant, landmark, fitted, blocks, mean, scale, n_clicks,
+               prior_factor=(1.0, 1.0), lam_features=(0.0, 0.0)) -> AppearanceModel:
+        coef_x, coef_y, lam_x, lam_y, loto = fitted[:5]
+        fx, fy = prior_factor
         # Training error over the calibration frames: prediction minus target is the
-        # design row times the coefficients minus the goal (target minus prior offset).
+        # design row times the coefficients minus the goal (target minus prior offset),
+        # plus the part of the prior offset (target minus goal) a blend left out.
         squared, n_used = 0.0, 0
         for b in blocks:
             if b.target is None:
                 continue
+            tx, ty = b.target
             for row, gx, gy in zip(zip(*b.cols), *b.goal):
-                squared += (dot(coef_x, row) - gx) ** 2 + (dot(coef_y, row) - gy) ** 2
+                squared += ((dot(coef_x, row) - gx + (fx - 1.0) * (tx - gx)) ** 2
+                            + (dot(coef_y, row) - gy + (fy - 1.0) * (ty - gy)) ** 2)
                 n_used += 1
         lm = landmark or _Landmark((), (), (), (), ((), ()))
+        if prior_factor != (1.0, 1.0):
+            lm = dataclasses.replace(lm, prior=(tuple(fx * v for v in lm.prior[0]),
+                                                tuple(fy * v for v in lm.prior[1])))
         return AppearanceModel(
             variant=variant, coef_x=tuple(coef_x), coef_y=tuple(coef_y),
             feature_mean=mean, feature_scale=scale, lam_x=lam_x, lam_y=lam_y,
@@ -696,7 +815,8 @@ class AppearanceTrainer:
             rms_px=math.sqrt(squared / n_used) if n_used else 0.0, loto_px=loto,
             landmark_terms=lm.names, landmark_mean=tuple(lm.mean),
             landmark_scale=tuple(lm.scale), prior_x=tuple(lm.prior[0]),
-            prior_y=tuple(lm.prior[1]), n_clicks=n_clicks)
+            prior_y=tuple(lm.prior[1]), n_clicks=n_clicks, blend=tuple(prior_factor),
+            lam_features=tuple(lam_features))
 
 
 def fit_variants(trainer, landmark_model) -> tuple:
@@ -892,7 +1012,9 @@ def _standardisation(blocks: list, landmark) -> tuple:
 def _solve(blocks: list, pen: list, lams_x, lams_y, cross_validate: bool) -> tuple:
     """Ridge coefficients per axis; with ``cross_validate`` each axis's strength is
     chosen from its candidates by leave-one-target-out. Returns ``(coef_x, coef_y,
-    lam_x, lam_y, loto_px or None)``."""
+    lam_x, lam_y, loto_px or None, misses or None)``; ``misses``: per axis, each
+    target's leave-one-out miss (px, prediction minus target; None where singular) at
+    the chosen strength."""
     p = len(pen)
     total = [[math.fsum(b.gram[i][j] for b in blocks) for j in range(p)] for i in range(p)]
     tx = [math.fsum(b.bx[i] for b in blocks) for i in range(p)]
@@ -905,7 +1027,7 @@ def _solve(blocks: list, pen: list, lams_x, lams_y, cross_validate: bool) -> tup
             a[i][i] += lam * w * pen[i]
         return a
 
-    loto = None
+    loto = chosen = None
     lam_x, lam_y = lams_x[0], lams_y[0]
     if cross_validate:
         targets = [b for b in blocks if b.target is not None]
@@ -927,15 +1049,45 @@ def _solve(blocks: list, pen: list, lams_x, lams_y, cross_validate: bool) -> tup
             misses[lam] = (mx, my)
         lam_x = _pick(lams_x, {lam: m[0] for lam, m in misses.items()})
         lam_y = _pick(lams_y, {lam: m[1] for lam, m in misses.items()})
-        pairs = [(ex, ey) for ex, ey in zip(misses[lam_x][0], misses[lam_y][1])
-                 if ex is not None and ey is not None]
-        loto = math.fsum(math.hypot(ex, ey) for ex, ey in pairs) / len(pairs) if pairs else None
+        chosen = (misses[lam_x][0], misses[lam_y][1])
+        loto = _mean_miss(*chosen)
     low = _cholesky(system(total, lam_x, weight))
     coef_x = _cho_solve(low, tx)
     if lam_y != lam_x:
         low = _cholesky(system(total, lam_y, weight))
     coef_y = _cho_solve(low, ty)
-    return coef_x, coef_y, lam_x, lam_y, loto
+    return coef_x, coef_y, lam_x, lam_y, loto, chosen
+
+
+def _mean_miss(mx, my):
+    """Mean distance of per-target misses (px; None where unknown), or None."""
+    pairs = [(ex, ey) for ex, ey in zip(mx, my) if ex is not None and ey is not None]
+    return math.fsum(math.hypot(ex, ey) for ex, ey in pairs) / len(pairs) if pairs else None
+
+
+def _blend_grid(step) -> tuple:
+    """Weights ``(joint, features alone)`` on a grid of ``step``, the joint fit alone
+    first."""
+    n = round(1.0 / step)
+    return tuple(((n - k) / n, k / n) for k in range(n + 1))
+
+
+def _pick_blend(grid, parts) -> tuple:
+    """The blend weights with the smallest RMS leave-one-target-out miss over the
+    targets where every part's miss is known. ``parts``: per part, its misses on one
+    axis; the blend's miss is the weighted sum (the parts' predictions are blended).
+    The joint fit alone (``grid[0]``) stays unless another blend beats it by more than
+    2 % (as ``_pick``: the score is noisy with few targets)."""
+    rows = [m for m in zip(*parts) if None not in m]
+    if not rows:
+        return grid[0]
+
+    def score(w):
+        return math.fsum(dot(w, m) ** 2 for m in rows)
+
+    best = min(grid[1:], key=score, default=grid[0])
+    # RMS within 2 %: compare mean squares within 0.98 ** 2.
+    return best if score(best) < 0.98 ** 2 * score(grid[0]) else grid[0]
 
 
 def _pick(lambdas, misses: dict) -> float:

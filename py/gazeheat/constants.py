@@ -433,3 +433,16 @@ EYE_CORNER_PARALLAX = 0.5
 #: with 9 targets, sometimes picked a weak penalty that let v, upper_lid and openness
 #: (nearly collinear) fight each other (up to 1.4 deg worse on a benchmark recording).
 GAZE_MODEL_LAMBDAS = (0.03, 0.1, 0.3, 1.0)
+
+# --- the combined appearance model: blending its parts (issue #7) -----------------------
+__all__ += [
+    "APPEARANCE_BLEND_STEP",
+]
+#: The combined model's per-axis prediction is a convex blend of two ridge fits on the
+#: same calibration frames: the joint one on [eye-patch features | landmark terms] and
+#: the eye-patch features alone (dimensionless weight of the joint fit on a grid of this
+#: step, chosen by leave-one-target-out like the ridge strengths). The joint fit alone
+#: lost to the eye patches alone under large head motion (by 0.2-0.4 deg on the
+#: benchmark); coarse steps keep the choice stable with 9 targets. Adding the landmark
+#: terms alone as a third part made the benchmark worse.
+APPEARANCE_BLEND_STEP = 0.25

@@ -19,6 +19,11 @@ if (wheels.length === 0) {
   process.exit(2);
 }
 
+// Optional arguments: test files or node ids relative to the repository (default: all),
+// e.g. `node tests/pyodide/run_tests.mjs tests/test_session.py` (with the env var above).
+const targets = (process.argv.length > 2 ? process.argv.slice(2) : ["tests"])
+  .map((path) => `${MOUNT}/${path.replace(/^\.\//, "")}`);
+
 const pyodide = await loadPyodide();
 pyodide.FS.mkdirTree(MOUNT);
 pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: ROOT }, MOUNT);
@@ -31,7 +36,7 @@ sys.path.insert(0, "${MOUNT}/py")
 sys.dont_write_bytecode = True
 import pytest
 print("Python", sys.version.split()[0], "on", sys.platform)
-int(pytest.main(["${MOUNT}/tests", "-q", "-p", "no:cacheprovider",
+int(pytest.main([*${JSON.stringify(targets)}, "-q", "-p", "no:cacheprovider",
                  "--ignore=${MOUNT}/tests/browser", "--ignore=${MOUNT}/tests/pyodide"]))
 `);
 process.exit(code);
