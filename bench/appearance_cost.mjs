@@ -11,16 +11,15 @@
 // not depend on what the pixels show. Prints one JSON object on stdout.
 //
 // Usage: node bench/appearance_cost.mjs [RUNS]   (from the repository root)
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadPyodide } from "pyodide";
+import { landmarksLookingAt, matrix, plain } from "./pyodide_face.mjs";
 import { EYE_PATCH } from "../js/constants.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const RUNS = Number(process.argv[2] ?? 3);
 const FRAMES = 600;
-const IRISES = [468, 469, 470, 471, 472, 473, 474, 475, 476, 477];
 const W = EYE_PATCH.widthPx;
 const H = EYE_PATCH.heightPx;
 
@@ -29,25 +28,9 @@ pyodide.FS.mkdirTree("/repo");
 pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: ROOT }, "/repo");
 pyodide.pyimport("sys").path.insert(0, "/repo/py");
 const api = pyodide.pyimport("gazeheat._worker");
-const plain = (proxy) => {
-  const value = proxy.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
-  proxy.destroy();
-  if (!value.ok) throw new Error(`${value.error.type}: ${value.error.message}`);
-  return value.result;
-};
 
-const face = JSON.parse(readFileSync(resolve(ROOT, "tests/data/landmarks_frontal.json")));
-const matrix = Float32Array.from(face.matrix);
 let seed = 1;
 const noise = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647 - 0.5; };
-
-function landmarksLookingAt(x, y, t) {
-  const lm = Float32Array.from(face.landmarks);
-  const dx = ((x / 1280) - 0.5) * 0.006 + 0.0002 * Math.sin(t);
-  const dy = ((y / 720) - 0.5) * 0.003 + 0.0002 * Math.cos(t);
-  for (const i of IRISES) { lm[3 * i] += dx; lm[3 * i + 1] += dy; }
-  return lm;
-}
 
 /** Both eyes' normalised patches with the iris where the gaze (x, y) puts it. */
 function patchesLookingAt(x, y) {

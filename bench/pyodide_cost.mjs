@@ -9,34 +9,17 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadPyodide } from "pyodide";
+import { landmarksLookingAt, matrix, plain } from "./pyodide_face.mjs";
 import { PATHS } from "../js/constants.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const FRAMES = 3000;
-const IRISES = [468, 469, 470, 471, 472, 473, 474, 475, 476, 477];
 
 const pyodide = await loadPyodide();
 pyodide.unpackArchive(new Uint8Array(readFileSync(process.argv[2])), "zip",
   { extractDir: PATHS.pythonPackageDir });
 pyodide.pyimport("sys").path.insert(0, PATHS.pythonPackageDir);
 const api = pyodide.pyimport("gazeheat._worker");
-const plain = (proxy) => {
-  const value = proxy.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
-  proxy.destroy();
-  if (!value.ok) throw new Error(`${value.error.type}: ${value.error.message}`);
-  return value.result;
-};
-
-// A frontal face (tests/data), its irises shifted to look at each calibration target.
-const face = JSON.parse(readFileSync(resolve(ROOT, "tests/data/landmarks_frontal.json")));
-const matrix = Float32Array.from(face.matrix);
-function landmarksLookingAt(x, y, t) {
-  const lm = Float32Array.from(face.landmarks);
-  const dx = ((x / 1280) - 0.5) * 0.006 + 0.0002 * Math.sin(t);
-  const dy = ((y / 720) - 0.5) * 0.003 + 0.0002 * Math.cos(t);
-  for (const i of IRISES) { lm[3 * i] += dx; lm[3 * i + 1] += dy; }
-  return lm;
-}
 
 plain(api.init(1280, 720));
 const targets = plain(api.calibration_start());
