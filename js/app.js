@@ -1,10 +1,10 @@
 // Wires the app: start-up, the per-frame loop (video -> MediaPipe -> worker -> dot),
 // calibration, heatmap. The only module that knows all the others.
-import { CalibrationRun } from "./calibration.js";
+import { CalibrationRun, PursuitRun } from "./calibration.js";
 import { forgetCalibration, keepCalibration, loadSavedCalibration } from "./calibration_store.js";
 import { CameraError, closeSource, openCamera, openDemo } from "./camera.js";
 import { EyeCropper } from "./eye_crop.js";
-import { FRAME_CHECK, LIVE_VIEWS, SESSION_STORE, STORAGE_KEYS, VIEW, WORKER } from "./constants.js";
+import { FRAME_CHECK, LIVE_VIEWS, PURSUIT, SESSION_STORE, STORAGE_KEYS, VIEW, WORKER } from "./constants.js";
 import { FrameChecker } from "./frame_check.js";
 import { LiveView } from "./live_view.js";
 import { STARTUP_PHASES } from "./messages.js";
@@ -31,6 +31,14 @@ const debug = {
   eyePatches: { sent: 0, missing: 0 },
   /** Self-calibration clicks sent to Python ("Learn from clicks" on), by outcome. */
   clicks: { accepted: 0, rejected: 0, lastReason: null },
+  /**
+   * The last smooth-pursuit pass: dot positions drawn (count, distinct, bounding box in
+   * CSS px) and video frames sent with a pursuit target; null before the first pass.
+   * @type {?{drawn: number, distinct: number, collected: number, min_x_px: number,
+   *          max_x_px: number, min_y_px: number, max_y_px: number, last_x_px: ?number,
+   *          last_y_px: ?number, finished: boolean}}
+   */
+  pursuit: null,
 };
 window.gazeheatDebug = debug;
 
@@ -84,11 +92,20 @@ const app = {
   cropper: null,
   /** the "Learn from clicks" setting is on */
   learnFromClicks: false,
+  /** the "Smooth-pursuit pass" setting is on: the dots are followed by a moving dot */
+  smoothPursuit: false,
+  /** @type {?import("./messages.js").PursuitPlan} fetched when a calibration starts */
+  pursuitPlan: null,
+  /** @type {?CalibrationRun} the dots of this calibration, logged to the webcam
+   *  recording together with the pursuit pass once it has finished */
+  dotsBeforePursuit: null,
+  /** @type {?{segments: number, dropped: number, samples: number}} the last calibration's */
+  pursuitSummary: null,
   lastFrameTime_ms: 0,
   lastVideoFrame_ms: 0,
-  /** @type {?CalibrationRun} the calibration or validation targets being shown */
+  /** @type {?(CalibrationRun|PursuitRun)} the calibration or validation targets being shown */
   run: null,
-  /** @type {"calibration"|"validation"|"recentre"} */
+  /** @type {"calibration"|"pursuit"|"validation"|"recentre"} */
   runPhase: "calibration",
   /** bad calibration targets have been shown again once in this calibration */
   retriedTargets: false,
@@ -212,7 +229,8 @@ function onVideoFrame() {
 
   const step = app.run ? app.run.stepAt(t_ms) : null;
   if (app.run && step === null) finishRun();
-  ui.showCalibrationStep(step);
+  // The moving dot is drawn every animation frame (drawPursuit), not only per video frame.
+  if (!(app.run instanceof PursuitRun)) ui.showCalibrationStep(step);
 
   const quality = app.checker.check(video, t_ms);
   if (quality.dark) return noGaze("dark", t_ms);
@@ -234,6 +252,7 @@ function onVideoFrame() {
     return;
   }
   const collecting = step !== null && step.collecting;
+  if (collecting && step.pursuit) debug.pursuit.collected++;
   // The eye images for the appearance model; cut before the landmarks are transferred.
   app.cropper ??= new EyeCropper();
   const patches = app.cropper.crop(video, video.videoWidth, video.videoHeight, face.landmarks);
@@ -358,6 +377,10 @@ document.addEventListener("visibilitychange", () => {
 async function startCalibration() {
   try {
     app.retriedTargets = false;
+    app.dotsBeforePursuit = null;
+    // Fetched now (the window cannot change size during calibration without cancelling
+    // it), so the moving dot follows the last dot without a pause.
+    app.pursuitPlan = app.smoothPursuit ? await host.call("pursuitPlan", {}) : null;
     const targets = await host.call("calibrationStart", {});
     ui.hideHeatmap();
     app.live.clear();
@@ -375,6 +398,8 @@ function cancelCalibration(reason = "Calibration cancelled.") {
   if (!app.run) return;
   const phase = app.runPhase;
   app.run = null;
+  app.pursuitPlan = null;
+  app.dotsBeforePursuit = null; // a cancelled calibration is not logged to the webcam recording
   ui.showCalibrationStep(null);
   if (phase === "validation" || phase === "recentre") {
     host.call("validationCancel", {}).catch(onEngineError);
@@ -388,23 +413,82 @@ function cancelCalibration(reason = "Calibration cancelled.") {
   updateControls();
 }
 
+/** Log the targets of a finished run to the webcam recording (when it records). */
+function logRun(phase, run) {
+  if (!app.webcamRecorder) return;
+  if (run instanceof PursuitRun) {
+    const { start_ms, end_ms } = run.interval();
+    app.webcamRecorder.logPursuit(run.collectedPath(), start_ms, end_ms);
+    return;
+  }
+  run.targets.forEach((t, i) => {
+    const { start_ms, end_ms } = run.interval(i);
+    app.webcamRecorder.logTarget(phase, t.x_px, t.y_px, start_ms, end_ms);
+  });
+}
+
 /** The last target has been shown: fit (calibration) or measure (validation). */
 async function finishRun() {
   const phase = app.runPhase;
   const run = app.run;
   app.run = null;
-  if (app.webcamRecorder) {
-    run.targets.forEach((t, i) => {
-      const { start_ms, end_ms } = run.interval(i);
-      app.webcamRecorder.logTarget(phase, t.x_px, t.y_px, start_ms, end_ms);
-    });
+  // The first run of dots of a calibration (not the retry of bad dots): the moving dot
+  // follows at once, and the fit waits for it.
+  if (phase === "calibration" && app.pursuitPlan !== null && !app.retriedTargets && startPursuit(run)) return;
+  if (phase === "pursuit") {
+    logRun("calibration", app.dotsBeforePursuit);
+    app.dotsBeforePursuit = null;
+    debug.pursuit.finished = true;
   }
+  logRun(phase, run);
   ui.showCalibrationStep(null);
   updateControls();
-  if (phase === "calibration") await finishCalibration();
+  if (phase === "calibration" || phase === "pursuit") await finishCalibration();
   else if (phase === "validation") await finishValidation();
   else await finishRecentre();
   updateControls();
+}
+
+/**
+ * Start the smooth-pursuit pass after `dots` (the calibration run just finished); false
+ * when the plan is unusable (the calibration then goes on with the dots alone).
+ * @param {CalibrationRun} dots
+ */
+function startPursuit(dots) {
+  const plan = app.pursuitPlan;
+  app.pursuitPlan = null;
+  try {
+    app.run = new PursuitRun(plan, performance.now());
+  } catch (error) {
+    ui.showMessage(`The smooth-pursuit pass was skipped: ${error.message}`, true);
+    return false;
+  }
+  app.runPhase = "pursuit";
+  app.dotsBeforePursuit = dots;
+  debug.pursuit = { drawn: 0, distinct: 0, collected: 0, min_x_px: Infinity, max_x_px: -Infinity,
+    min_y_px: Infinity, max_y_px: -Infinity, last_x_px: null, last_y_px: null, finished: false };
+  drawPursuit(app.run);
+  return true;
+}
+
+/**
+ * Draw the moving dot where it is now, every animation frame while `run` is the pass
+ * being shown (video frames come at only ~30 per second).
+ * @param {PursuitRun} run
+ */
+function drawPursuit(run) {
+  if (app.run !== run) return; // finished or cancelled
+  const step = run.stepAt(performance.now());
+  if (step === null) return; // the next video frame finishes the run
+  ui.showCalibrationStep(step);
+  const p = debug.pursuit;
+  const { x_px, y_px } = step.target;
+  if (x_px !== p.last_x_px || y_px !== p.last_y_px) p.distinct++;
+  p.drawn++;
+  Object.assign(p, { last_x_px: x_px, last_y_px: y_px, min_x_px: Math.min(p.min_x_px, x_px),
+    max_x_px: Math.max(p.max_x_px, x_px), min_y_px: Math.min(p.min_y_px, y_px),
+    max_y_px: Math.max(p.max_y_px, y_px) });
+  requestAnimationFrame(() => drawPursuit(run));
 }
 
 async function finishCalibration() {
@@ -423,6 +507,7 @@ async function finishCalibration() {
     }
     app.retriedTargets = false;
     debug.calibration = summary;
+    app.pursuitSummary = summary.pursuit ?? null;
     app.calibrated = true;
     app.calibratedViewport = ui.viewportSize();
     app.validation = null;
@@ -450,7 +535,7 @@ async function finishValidation() {
     debug.validation = validation;
     app.validation = validation;
     await keepCurrentCalibration();
-    ui.showValidation(validation, app.source?.kind === "demo");
+    ui.showValidation(validation, app.source?.kind === "demo", app.pursuitSummary);
   } catch (error) {
     debug.validation = { error: error.message };
     ui.showMessage(`The accuracy could not be measured: ${error.message} Recalibrate, keep your ` +
@@ -525,6 +610,7 @@ async function useSavedCalibration() {
   app.calibrated = true;
   app.calibratedViewport = ui.viewportSize();
   debug.calibration = { restored: true };
+  app.pursuitSummary = null;
   ui.showMessage("");
   try {
     app.run = new CalibrationRun(await host.call("validationStart", {}), performance.now());
@@ -626,6 +712,7 @@ async function setUpSettings() {
     values = await host.call("configure", { settings: {} });
   }
   app.learnFromClicks = values.learn_from_clicks === "on";
+  app.smoothPursuit = values[PURSUIT.setting] === "on";
   app.settings = new SettingsPanel(schema, applySettings);
   app.settings.show(values);
 }
@@ -636,6 +723,7 @@ async function applySettings(values) {
     const applied = await host.call("configure", { settings: values });
     debug.settings = applied;
     app.learnFromClicks = applied.learn_from_clicks === "on";
+    app.smoothPursuit = applied[PURSUIT.setting] === "on";
     refreshLive();
     return saveJson(STORAGE_KEYS.settings, applied);
   } catch (error) {

@@ -57,3 +57,114 @@ export class CalibrationRun {
     return this.targets.length * this.perTargetMs;
   }
 }
+
+/**
+ * @typedef {Object} PursuitStep   a CalibrationStep of the smooth-pursuit pass
+ * @property {number} index        plan.first_index + the motion segment (first_index while still)
+ * @property {Target} target       where the dot is at t_ms (interpolated along the path)
+ * @property {boolean} collecting  false while still and during the settle time
+ * @property {number} fraction     0..1 progress through the motion (0 while still)
+ * @property {boolean} moving      the dot is moving (drawn without the glide between dots)
+ * @property {true} pursuit
+ */
+
+/**
+ * The smooth-pursuit pass (after the calibration dots): the dot waits still at its start
+ * point, then moves along Python's path; every frame collected while it moves is a
+ * calibration sample at the dot's position then. Same interface as CalibrationRun.
+ */
+export class PursuitRun {
+  /**
+   * @param {import("./messages.js").PursuitPlan} plan
+   * @param {number} start_ms   when the still phase begins (performance.now() clock)
+   * @throws {Error} when the plan has fewer than two points or times that do not increase
+   */
+  constructor(plan, start_ms) {
+    const points = plan?.points;
+    if (!Array.isArray(points) || points.length < 2) {
+      throw new Error("the pursuit path needs at least two points");
+    }
+    for (let i = 1; i < points.length; i++) {
+      if (!(points[i].t_ms > points[i - 1].t_ms)) throw new Error("pursuit path times must increase");
+    }
+    if (!(plan.segment_ms > 0) || !(plan.duration_ms > 0)) {
+      throw new Error("the pursuit plan needs positive segment_ms and duration_ms");
+    }
+    this.plan = plan;
+    this.points = points;
+    this.start_ms = start_ms;
+    /** performance.now() time at which the dot starts moving */
+    this.motion_start_ms = start_ms + plan.still_ms;
+  }
+
+  /** Total duration of the pass (still + moving), ms. */
+  get duration_ms() {
+    return this.plan.still_ms + this.plan.duration_ms;
+  }
+
+  /**
+   * The dot's position `t` ms after the motion start (clamped to the path's ends).
+   * @returns {Target}
+   */
+  positionAt(t) {
+    const p = this.points;
+    if (t <= p[0].t_ms) return { x_px: p[0].x_px, y_px: p[0].y_px };
+    const last = p[p.length - 1];
+    if (t >= last.t_ms) return { x_px: last.x_px, y_px: last.y_px };
+    // Binary search for the point at or before t (p[lo].t_ms <= t < p[hi].t_ms).
+    let lo = 0;
+    let hi = p.length - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (p[mid].t_ms <= t) lo = mid;
+      else hi = mid;
+    }
+    const w = (t - p[lo].t_ms) / (p[hi].t_ms - p[lo].t_ms);
+    return { x_px: p[lo].x_px + w * (p[hi].x_px - p[lo].x_px),
+      y_px: p[lo].y_px + w * (p[hi].y_px - p[lo].y_px) };
+  }
+
+  /**
+   * What is shown at time t_ms, or null once the dot has stopped moving.
+   * @returns {?PursuitStep}
+   */
+  stepAt(t_ms) {
+    const t = t_ms - this.motion_start_ms; // time into the motion; negative while still
+    if (t >= this.plan.duration_ms) return null;
+    const moving = t >= 0;
+    const index = this.plan.first_index + (moving ? Math.floor(t / this.plan.segment_ms) : 0);
+    return { index, target: this.positionAt(t), collecting: t >= this.plan.settle_ms,
+      fraction: moving ? t / this.plan.duration_ms : 0, moving, pursuit: true };
+  }
+
+  /**
+   * When frames are collected (after the settle time, to the end of the motion), in the
+   * clock of start_ms.
+   * @returns {{start_ms: number, end_ms: number}}
+   */
+  interval() {
+    return { start_ms: this.motion_start_ms + this.plan.settle_ms,
+      end_ms: this.motion_start_ms + this.plan.duration_ms };
+  }
+
+  /**
+   * The path over the collected interval in the clock of start_ms: strictly increasing
+   * t_ms, the first point at interval().start_ms, the last at interval().end_ms.
+   * @returns {{t_ms: number, x_px: number, y_px: number}[]}
+   */
+  collectedPath() {
+    const { start_ms } = this.interval();
+    const settle = this.plan.settle_ms;
+    const path = [{ t_ms: start_ms, ...this.positionAt(settle) }];
+    for (const p of this.points) {
+      if (p.t_ms > settle && p.t_ms <= this.plan.duration_ms) {
+        path.push({ t_ms: this.motion_start_ms + p.t_ms, x_px: p.x_px, y_px: p.y_px });
+      }
+    }
+    const end = this.plan.duration_ms;
+    if (path[path.length - 1].t_ms < this.motion_start_ms + end) {
+      path.push({ t_ms: this.motion_start_ms + end, ...this.positionAt(end) });
+    }
+    return path;
+  }
+}

@@ -63,6 +63,15 @@ export const CALIBRATION = Object.freeze({
   leadInMs: 700, // the dot travels to the next target before samples count
 });
 
+/**
+ * The smooth-pursuit pass after the calibration dots. Its timing and path come from
+ * Python (GazeTracker.pursuit_plan, worker message pursuitPlan): nothing here mirrors it.
+ */
+export const PURSUIT = Object.freeze({
+  setting: "smooth_pursuit", // the setting (gazeheat.settings) that adds the pass
+  ringScale: 0.5, // the ring around the moving dot stays this size (the dots' ring shrinks)
+});
+
 /** Live view and heatmap display (the density itself is Python's: gazeheat/constants.py). */
 export const VIEW = Object.freeze({
   trailMs: 3000, // the gaze trail shows the last 3 s, fading with age

@@ -108,6 +108,20 @@
  * @property {?HeatmapResult} heatmap       the whole recording's heatmap, when asked
  */
 
+/**
+ * Result of "pursuitPlan": the smooth-pursuit calibration pass for the current viewport
+ * (gazeheat.tracker.GazeTracker.pursuit_plan). Times in ms, positions in viewport CSS px.
+ * @typedef {Object} PursuitPlan
+ * @property {number} first_index  target index of the motion's first segment (segment k:
+ *   first_index + k, k = floor(ms since the motion started / segment_ms))
+ * @property {number} still_ms     the dot waits still at points[0] this long first
+ * @property {number} settle_ms    frames this soon after the motion started carry no target
+ * @property {number} segment_ms   motion time per target index
+ * @property {number} duration_ms  motion time (the last point's t_ms)
+ * @property {Array<{t_ms: number, x_px: number, y_px: number}>} points  the path, t_ms from
+ *   the motion's start; linear interpolation between points
+ */
+
 /** Worker start-up phases, in order; each is reported to the page. */
 export const STARTUP_PHASES = Object.freeze([
   { name: "runtime", label: "Python runtime (Pyodide)" },
@@ -134,6 +148,8 @@ export const PY_CALLS = Object.freeze({
   calibrationFinish: { fn: "calibration_finish", args: [] },
   calibrationCancel: { fn: "calibration_cancel", args: [] },
   calibrationRetry: { fn: "calibration_retry", args: ["indices"] },
+  // The smooth-pursuit pass after the dots (result: PursuitPlan).
+  pursuitPlan: { fn: "pursuit_plan", args: [] },
   validationStart: { fn: "validation_start", args: [] },
   validationFinish: { fn: "validation_finish", args: [] },
   validationCancel: { fn: "validation_cancel", args: [] },

@@ -1,5 +1,5 @@
 // Everything that touches the DOM. Other modules call these functions with plain data.
-import { LANDMARKER, LIVE_VIEWS, SHORTCUTS, STATE_TEXT, VIEW } from "./constants.js";
+import { LANDMARKER, LIVE_VIEWS, PURSUIT, SHORTCUTS, STATE_TEXT, VIEW } from "./constants.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -221,19 +221,32 @@ export function drawLandmarks(landmarks) {
 }
 
 // --- calibration target ------------------------------------------------------------
-/** @param {?import("./calibration.js").CalibrationStep} step */
+/**
+ * Show the calibration dot (or hide it: null). A smooth-pursuit step (`pursuit: true`)
+ * is drawn where it is now, without the glide between dots and with a fixed ring, and
+ * the hint says to follow it.
+ * @param {?(import("./calibration.js").CalibrationStep|import("./calibration.js").PursuitStep)} step
+ */
 export function showCalibrationStep(step) {
   const target = $("cal-target");
-  $("cal-hint").hidden = step === null;
+  const hint = $("cal-hint");
+  hint.hidden = step === null;
   if (step === null) {
     target.hidden = true;
+    target.classList.remove("moving");
     return;
   }
+  const pursuit = step.pursuit === true;
+  hint.dataset.mode = pursuit ? "pursuit" : "dots";
   target.hidden = false;
   target.dataset.index = String(step.index);
+  // While it moves the dot must be exactly where the frames say it is: no CSS glide.
+  target.classList.toggle("moving", pursuit && step.moving);
   target.style.transform = `translate(${step.target.x_px}px, ${step.target.y_px}px)`;
-  // The ring shrinks onto the dot while samples are collected: "keep looking here".
-  target.style.setProperty("--ring-scale", String(step.collecting ? 1 - 0.8 * step.fraction : 1.2));
+  // The dots' ring shrinks onto the dot while samples are collected: "keep looking
+  // here"; the moving dot's ring stays one size.
+  const ring = pursuit ? PURSUIT.ringScale : step.collecting ? 1 - 0.8 * step.fraction : 1.2;
+  target.style.setProperty("--ring-scale", String(ring));
 }
 
 // --- validation result -------------------------------------------------------------
@@ -241,8 +254,10 @@ export function showCalibrationStep(step) {
  * Show accuracy, precision, grade and a picture of each target's error.
  * @param {import("./messages.js").ValidationResult} v
  * @param {boolean} demo  the demo video is the source
+ * @param {?{segments: number, dropped: number, samples: number}} pursuit  the calibration
+ *   summary's smooth-pursuit counts; null when there was no pursuit pass
  */
-export function showValidation(v, demo) {
+export function showValidation(v, demo, pursuit = null) {
   $("validation-grade").textContent = v.grade;
   $("validation-grade").dataset.grade = v.grade;
   $("validation-numbers").textContent = `Accuracy ${v.accuracy_deg.toFixed(1)}° ` +
@@ -252,6 +267,8 @@ export function showValidation(v, demo) {
   const models = validationModelsLine();
   models.textContent = modelsText(v.models);
   models.hidden = !models.textContent;
+  $("validation-pursuit").textContent = pursuitText(pursuit);
+  $("validation-pursuit").hidden = !$("validation-pursuit").textContent;
   const canvas = $("validation-picture");
   const ctx = canvas.getContext("2d");
   const s = Math.min(canvas.width / window.innerWidth, canvas.height / window.innerHeight);
@@ -306,6 +323,18 @@ export function modelsText(models) {
   const others = Object.keys(models.variants).filter((name) => name !== models.chosen)
     .map((name) => `${name} ${deg(name)}`);
   return [`Model: ${models.chosen} (${deg(models.chosen)})`, ...others].join(" · ");
+}
+
+/**
+ * One line on the smooth-pursuit pass's part in the fit, e.g. "Smooth-pursuit pass: 21
+ * segments used, 2 left out (not followed well), 560 samples."; "" without it.
+ * @param {?{segments: number, dropped: number, samples: number}} pursuit
+ */
+export function pursuitText(pursuit) {
+  if (!pursuit || typeof pursuit.segments !== "number") return "";
+  const dropped = pursuit.dropped > 0 ? `, ${pursuit.dropped} left out (not followed well)` : "";
+  return `Smooth-pursuit pass: ${pursuit.segments} segment${pursuit.segments === 1 ? "" : "s"} used` +
+    `${dropped}, ${pursuit.samples} samples.`;
 }
 
 /** The validation dialog's model line (made on first use, under the numbers). */

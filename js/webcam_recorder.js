@@ -3,6 +3,12 @@
 // format v1: docs/recording.md). No DOM: it is given the MediaStream.
 
 /** @typedef {{phase: "calibration"|"validation", x: number, y: number, start_ms: number, end_ms: number}} RecordedTarget */
+/**
+ * The smooth-pursuit pass as one entry: the dot's path over the collected interval,
+ * positions between points linear (docs/recording.md).
+ * @typedef {{phase: "pursuit", x: number, y: number, start_ms: number, end_ms: number,
+ *            path: {t_ms: number, x: number, y: number}[]}} RecordedPursuit
+ */
 
 const MIME_TYPES = ["video/webm;codecs=vp9", "video/webm;codecs=vp8", "video/webm"];
 
@@ -13,7 +19,7 @@ export class WebcamRecorder {
     if (!mimeType) throw new Error("this browser cannot record WebM video");
     this.recorder = new MediaRecorder(stream, { mimeType });
     this.chunks = [];
-    /** @type {RecordedTarget[]} */
+    /** @type {Array<RecordedTarget|RecordedPursuit>} in time order */
     this.targets = [];
     this.start_ms = null; // performance.now() of the first frame (recording start)
     this.recorder.ondataavailable = (e) => { if (e.data.size) this.chunks.push(e.data); };
@@ -36,6 +42,19 @@ export class WebcamRecorder {
     if (this.start_ms === null || start_ms < this.start_ms) return; // before the video began
     this.targets.push({ phase, x: x_px, y: y_px, start_ms: start_ms - this.start_ms,
       end_ms: end_ms - this.start_ms });
+  }
+
+  /**
+   * Log the smooth-pursuit pass: frames were collected from start_ms to end_ms while the
+   * dot followed `path` (all performance.now() times; path strictly increasing and
+   * covering start_ms..end_ms). Dropped, like a target, if the video began after start_ms.
+   * @param {{t_ms: number, x_px: number, y_px: number}[]} path
+   */
+  logPursuit(path, start_ms, end_ms) {
+    if (this.start_ms === null || start_ms < this.start_ms || path.length < 2) return;
+    const t0 = this.start_ms;
+    this.targets.push({ phase: "pursuit", x: path[0].x_px, y: path[0].y_px, start_ms: start_ms - t0,
+      end_ms: end_ms - t0, path: path.map((p) => ({ t_ms: p.t_ms - t0, x: p.x_px, y: p.y_px })) });
   }
 
   get recording() {

@@ -17,6 +17,7 @@ from gazeheat.calibration import (
     TargetFit,
     calibration_pattern,
     grid_targets,
+    pursuit_path,
     ridge_solve,
 )
 from gazeheat.errors import CalibrationError, InputError
@@ -288,7 +289,8 @@ def _numpy_fit(np, samples, lambdas):
             miss = []
             for i in ids:
                 beta = solve(idx != i, lam, len(ids) - 1)
-                miss.append(D[idx == i].mean(0) @ beta - T[idx == i, axis][0])
+                # The target's mean position (a moving pursuit target's changes).
+                miss.append(D[idx == i].mean(0) @ beta - T[idx == i, axis].mean())
             score = np.sqrt(np.mean(np.square(miss)))
             if best is None or score < 0.98 * best[0]:
                 best = (score, lam, miss)
@@ -733,3 +735,248 @@ def test_model_without_geometry_has_no_reference_and_version_2_still_loads():
     assert again.predict_vector(inputs) == model.predict_vector(inputs)
     with pytest.raises(InputError, match="reference"):
         GazeModel.from_dict({k: v for k, v in d.items() if k != "reference"})
+
+
+# --- smooth pursuit ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width, height, margin", [(1920, 1080, 0.10), (800, 1200, 0.05), (300, 200, 0.0)])
+def test_pursuit_path_shape(width, height, margin):
+    path = pursuit_path(width, height, margin)
+    n = round(C.PURSUIT_DURATION_MS / C.PURSUIT_POINT_MS)
+    assert len(path) == n + 1
+    assert [t for t, _, _ in path] == pytest.approx([k * C.PURSUIT_POINT_MS for k in range(n + 1)])
+    assert path[-1][0] == C.PURSUIT_DURATION_MS
+    # Starts at the centre and closes there.
+    assert path[0][1:] == pytest.approx((width / 2, height / 2))
+    assert path[-1][1:] == path[0][1:]
+    xs = [x for _, x, _ in path]
+    ys = [y for _, _, y in path]
+    eps = 1e-9 * max(width, height)
+    assert min(xs) >= margin * width - eps and max(xs) <= (1 - margin) * width + eps
+    assert min(ys) >= margin * height - eps and max(ys) <= (1 - margin) * height + eps
+    # Reaches the margins on both axes (uses the screen) ...
+    assert min(xs) == pytest.approx(margin * width, abs=1e-6 * width)
+    assert max(ys) == pytest.approx((1 - margin) * height, abs=1e-6 * height)
+    # ... and is smooth: no step longer than the peak speed allows, no corner.
+    speed = math.hypot(2 * math.pi * (0.5 - margin) * width, 4 * math.pi * (0.5 - margin) * height)
+    step_max = speed * C.PURSUIT_POINT_MS / C.PURSUIT_DURATION_MS
+    steps = [(b[1] - a[1], b[2] - a[2]) for a, b in zip(path, path[1:])]
+    assert max(math.hypot(*d) for d in steps) <= step_max * (1 + 1e-9)
+    for (ax, ay), (bx, by) in zip(steps, steps[1:]):
+        turn = math.atan2(ax * by - ay * bx, ax * bx + ay * by)
+        assert abs(turn) < math.radians(30)
+
+
+def test_pursuit_path_matches_numpy(np):
+    path = np.array(pursuit_path(1280, 720, 0.1))
+    s = path[:, 0] / C.PURSUIT_DURATION_MS
+    assert np.allclose(path[:, 1], 640 + 512 * np.sin(2 * np.pi * s), atol=1e-6)
+    assert np.allclose(path[:, 2], 360 + 288 * np.sin(4 * np.pi * s), atol=1e-6)
+
+
+@pytest.mark.parametrize("args, message", [
+    ((0, 100), "width_px"), ((100, -1), "height_px"), ((100, 100, 0.5), "margin"),
+    ((100, 100, -0.1), "margin"), ((float("nan"), 100), "width_px"),
+])
+def test_pursuit_path_rejects_bad_arguments(args, message):
+    with pytest.raises(InputError, match=message):
+        pursuit_path(*args)
+
+
+def test_collector_does_not_settle_pursuit_segments(synth):
+    good = _features(synth)
+    c = CalibrationCollector()
+    first = C.PURSUIT_FIRST_INDEX
+    # The page sends pursuit frames only after the settle time: all are kept at once,
+    # each with its own (moving) target, and a new segment needs no settling either.
+    assert c.add(1000, first + 1, 100, 200, good)
+    assert c.add(1033, first + 1, 104, 203, good)
+    c.start_target(first + 2, 1500)
+    assert c.add(1500, first + 2, 150, 240, good)
+    assert not c.add(1533, first + 2, 153, 243, _features(synth, openness=0.02))  # still no blinks
+    # Dots still settle, below the first pursuit index too.
+    assert not c.add(2000, first - 1, 300, 300, good)
+    assert [(s.target_index, s.target_x_px, s.target_y_px) for s in c.samples] == [
+        (first + 1, 100, 200), (first + 1, 104, 203), (first + 2, 150, 240)]
+
+
+def _path_at(path, t_ms):
+    """Linear interpolation of a ``pursuit_path`` at ``t_ms`` (ms after the motion started)."""
+    k = min(int(t_ms // C.PURSUIT_POINT_MS), len(path) - 2)
+    (t0, x0, y0), (t1, x1, y1) = path[k], path[k + 1]
+    f = (t_ms - t0) / (t1 - t0)
+    return x0 + f * (x1 - x0), y0 + f * (y1 - y0)
+
+
+def _pursuit(rng, eyes=None, head=None, frame_ms=1000 / 30, noise=0.0):
+    """Samples of a pursuit pass over 1280 x 720 as the page sends them: every frame from
+    the settle time to the end of the motion, target index by segment, target the dot.
+    ``head(x, y)``: (yaw, pitch) of the head then; ``eyes(x, y, yaw, pitch)``: the eye
+    inputs (default: the eyes on the dot, head ignored)."""
+    path = pursuit_path(1280, 720)
+    out, t = [], C.PURSUIT_SETTLE_MS
+    while t < C.PURSUIT_DURATION_MS:
+        x, y = _path_at(path, t)
+        yaw, pitch = head(x, y) if head else (0.0, 0.0)
+        u, v, lid, op = eyes(x, y, yaw, pitch) if eyes else _eyes_for(x, y)
+        e = [rng.uniform(-noise, noise) for _ in range(2)]
+        index = C.PURSUIT_FIRST_INDEX + int(t // C.PURSUIT_SEGMENT_MS)
+        out.append(CalibrationSample(20000.0 + t, index, x, y,
+                                     _inputs(u + e[0], v, lid + e[1], op, yaw=yaw, pitch=pitch)))
+        t += frame_ms
+    return out
+
+
+def test_pursuit_segments_are_targets_of_the_fit_and_summarised():
+    rng = random.Random(31)
+    dots = _samples(rng, noise=0.002)
+    pursuit = _pursuit(rng, noise=0.002)
+    model = GazeModel.fit(dots + pursuit)
+    summary = model.summary()
+    segments = sorted({s.target_index for s in pursuit})
+    n_seg = round((C.PURSUIT_DURATION_MS - C.PURSUIT_SETTLE_MS) / C.PURSUIT_SEGMENT_MS)
+    assert segments == list(range(C.PURSUIT_FIRST_INDEX + 1, C.PURSUIT_FIRST_INDEX + 1 + n_seg))
+    assert summary["n_targets"] == 9  # the dots
+    assert summary["pursuit"] == {"segments": n_seg, "dropped": 0, "samples": len(pursuit)}
+    assert summary["n_samples"] == summary["n_used"] == len(dots) + len(pursuit)
+    assert summary["bad_targets"] == []
+    seg = [t for t in summary["per_target"] if t["target_index"] >= C.PURSUIT_FIRST_INDEX]
+    assert [t["target_index"] for t in seg] == segments
+    for t in seg:
+        mine = [s for s in pursuit if s.target_index == t["target_index"]]
+        # Where the dot was on average; the LOTO miss is the mean prediction's from there.
+        assert (t["x_px"], t["y_px"]) == pytest.approx(
+            (sum(s.target_x_px for s in mine) / len(mine), sum(s.target_y_px for s in mine) / len(mine)))
+        assert t["n_used"] == t["n_samples"] == len(mine) and not t["bad"]
+        assert t["loto_err_px"] < 15.0  # the first frame's target would be ~100 px off
+    # Dots only: no pursuit field, as before.
+    assert "pursuit" not in GazeModel.fit(dots).summary()
+    # The summary survives a save and load.
+    assert GazeModel.from_dict(model.to_dict()).summary() == summary
+
+
+def test_pursuit_helps_where_the_dots_cannot_tell_the_head_gain():
+    # The face pose reads only 1 / 1.8 of each head turn (see
+    # test_geometric_model_fits_the_head_rotation_gain). During the dots the head stays
+    # still, so they cannot tell; during the pursuit it follows the dot a little.
+    gain, per_deg = 1.8, _PX_PER_DEG_600
+    rng = random.Random(32)
+
+    def eyes(x, y, yaw, pitch):
+        return _eyes_for(x + gain * per_deg * yaw, y - gain * per_deg * pitch)
+
+    def follow(x, y):
+        return 3.0 * (x - 640) / 512 + rng.uniform(-1, 1), -2.0 * (y - 360) / 288 + rng.uniform(-1, 1)
+
+    dots = _samples(rng, noise=0.001)
+    pursuit = _pursuit(rng, eyes=eyes, head=follow, noise=0.001)
+    only_dots = GazeModel.fit(dots)
+    both = GazeModel.fit(dots + pursuit)
+    test = []
+    for _ in range(200):
+        x, y, yaw, pitch = rng.uniform(150, 1130), rng.uniform(100, 620), rng.uniform(-4, 4), rng.uniform(-4, 4)
+        test.append((x, y, _inputs(*eyes(x, y, yaw, pitch), yaw=yaw, pitch=pitch)))
+
+    def error(model):
+        return sum(math.hypot(px - x, py - y) for x, y, inputs in test
+                   for px, py in (model.predict_vector(inputs),)) / len(test)
+
+    assert error(both) < 10.0 < 25.0 < error(only_dots)  # measured: 6.5 and 37 px
+    iy = VECTOR_NAMES.index("yaw_deg")
+    assert both.prior_x[iy] == pytest.approx(-gain * per_deg, rel=0.1)
+
+
+def test_pursuit_adds_nothing_wrong_when_the_dots_suffice():
+    # Eyes alone carry the gaze (no head motion): both fits are as good.
+    rng = random.Random(33)
+    dots = _samples(rng, noise=0.002)
+    both = GazeModel.fit(dots + _pursuit(rng, noise=0.002))
+    only_dots = GazeModel.fit(dots)
+    points = [(rng.uniform(150, 1130), rng.uniform(100, 620)) for _ in range(100)]
+
+    def error(model):
+        return sum(math.hypot(px - x, py - y) for x, y in points
+                   for px, py in (model.predict_vector(_inputs(*_eyes_for(x, y))),)) / len(points)
+
+    assert error(both) <= error(only_dots) + 2.0 and error(both) < 15.0
+
+
+def test_bad_pursuit_segments_are_dropped_but_not_listed_as_bad_targets():
+    rng = random.Random(34)
+    dots = _samples(rng, noise=0.002)
+    pursuit = _pursuit(rng, noise=0.002)
+    glance = C.PURSUIT_FIRST_INDEX + 9  # the eyes left the dot for this segment
+    pursuit = [CalibrationSample(s.t_ms, s.target_index, s.target_x_px, s.target_y_px,
+                                 _inputs(*_eyes_for(100, 650))) if s.target_index == glance else s
+               for s in pursuit]
+    short = C.PURSUIT_FIRST_INDEX + 40  # a segment with too few frames
+    pursuit += [CalibrationSample(40000.0 + k, short, 640, 360, _inputs(*_eyes_for(640, 360)))
+                for k in range(3)]
+    model = GazeModel.fit(dots + pursuit)
+    summary = model.summary()
+    assert summary["bad_targets"] == []
+    n_seg = len({s.target_index for s in pursuit})
+    assert summary["pursuit"]["segments"] == n_seg - 2 and summary["pursuit"]["dropped"] == 2
+    by = {t.target_index: t for t in model.per_target}
+    assert by[glance].bad and by[glance].n_used == 0 and by[glance].loto_err_px > C.BAD_TARGET_MIN_LOTO_PX
+    assert by[short].bad and by[short].n_used == 0
+    assert model.excluded_targets == (glance, short)  # what the eye-image models leave out
+    assert summary["pursuit"]["samples"] == sum(
+        1 for s in pursuit if s.target_index not in (glance, short))
+    # The glance did not pull the fit: it is left out.
+    assert model.rms_px < 15.0
+    # A bad dot next to it is still listed (the page shows it again).
+    looked_past = [CalibrationSample(s.t_ms, s.target_index, s.target_x_px, s.target_y_px,
+                                     _inputs(*_eyes_for(640, 650))) if s.target_index == 2 else s
+                   for s in dots]
+    with_bad_dot = GazeModel.fit(looked_past + pursuit)
+    assert with_bad_dot.bad_targets == (2,) and with_bad_dot.excluded_targets == (2, glance, short)
+
+
+def test_pursuit_segments_the_eyes_did_not_follow_are_dropped_before_the_fit():
+    # The eyes stayed on the centre while the dot moved: every segment but those near the
+    # centre is off by far more than the dots' misses; with most segments off, the LOTO
+    # rule alone could not tell (their misses would be the typical ones).
+    rng = random.Random(36)
+    dots = _samples(rng, noise=0.002)
+    pursuit = _pursuit(rng, eyes=lambda x, y, yaw, pitch: _eyes_for(640, 360), noise=0.002)
+    model = GazeModel.fit(dots + pursuit)
+    only_dots = GazeModel.fit(dots)
+    summary = model.summary()
+    assert summary["bad_targets"] == []
+    kept = [t for t in model.per_target if t.target_index >= C.PURSUIT_FIRST_INDEX and not t.bad]
+    assert summary["pursuit"]["dropped"] >= 20 and summary["pursuit"]["segments"] == len(kept)
+    assert all(math.hypot(t.x_px - 640, t.y_px - 360) < C.PURSUIT_MISS_FLOOR_PX + 20 for t in kept)
+    dropped = [t for t in model.per_target if t.bad]
+    assert all(t.n_used == 0 and t.loto_err_px > C.PURSUIT_MISS_FLOOR_PX for t in dropped)
+    assert model.rms_px < only_dots.rms_px + 5.0
+
+
+def test_pursuit_segments_do_not_count_towards_the_fewest_targets():
+    rng = random.Random(35)
+    pursuit = _pursuit(rng, noise=0.002)
+    five = _samples(rng, noise=0.002, targets=calibration_pattern("9", 1280, 720)[:5])
+    assert GazeModel.fit(five + pursuit).summary()["n_targets"] == 5
+    with pytest.raises(CalibrationError, match="need samples at 5 or more targets, got 4"):
+        GazeModel.fit(five[:80] + pursuit)
+    with pytest.raises(CalibrationError, match="got 0"):
+        GazeModel.fit(pursuit)
+    # Dots with too few samples do not count either, however many segments are fine.
+    thin = [s for s in five if s.target_index != 4 or s.t_ms % 1000 < 60]
+    with pytest.raises(CalibrationError, match="only 4 targets have enough steady samples"):
+        GazeModel.fit(thin + pursuit)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_fit_with_pursuit_matches_numpy(np, seed):
+    rng = random.Random(100 + seed)
+    samples = _samples(rng, noise=0.01, target_noise=0.01, per=25) + _pursuit(rng, noise=0.003)
+    model = GazeModel.fit(samples)
+    assert model.n_used == len(samples) and model.bad_targets == ()
+    (bx, lx, mx), (by, ly, my) = _numpy_fit(np, samples, C.GAZE_MODEL_LAMBDAS)
+    assert (model.lam_x, model.lam_y) == (lx, ly)
+    assert np.allclose(model.coef_x, bx, rtol=1e-9, atol=1e-7)
+    assert np.allclose(model.coef_y, by, rtol=1e-9, atol=1e-7)
+    loto = [t.loto_err_px for t in model.per_target]
+    assert np.allclose(loto, np.hypot(mx, my), rtol=1e-9, atol=1e-7)

@@ -138,3 +138,87 @@ def test_replay_refuses_bad_patches(synth):
     replay = Replay(make_recording(targets))
     with pytest.raises(InputError, match="eye patches"):
         replay.add_frame(0.0, *Face(synth).frame(640, 360), eye_patches=[1.0, 2.0])
+
+
+# --- the smooth-pursuit pass ----------------------------------------------------------------
+
+
+def pursuit_entry(start_motion_ms, width=1280, height=720):
+    """A pursuit target as the page logs it: from the settle time to the end of the motion,
+    the path in the recording's clock; and where the dot is at a time."""
+    from gazeheat import constants as C
+    from gazeheat.calibration import pursuit_path
+
+    path = [(start_motion_ms + t, x, y) for t, x, y in pursuit_path(width, height)]
+
+    def dot(t):
+        k = max(0, min(int((t - start_motion_ms) // C.PURSUIT_POINT_MS), len(path) - 2))
+        (t0, x0, y0), (t1, x1, y1) = path[k], path[k + 1]
+        f = min(max((t - t0) / (t1 - t0), 0.0), 1.0)
+        return x0 + f * (x1 - x0), y0 + f * (y1 - y0)
+
+    start = start_motion_ms + C.PURSUIT_SETTLE_MS
+    entry = {"phase": "pursuit", "x": dot(start)[0], "y": dot(start)[1], "start_ms": start,
+             "end_ms": path[-1][0], "path": [{"t_ms": t, "x": x, "y": y} for t, x, y in path]}
+    return entry, dot
+
+
+def test_replay_calibrates_with_pursuit_entries(synth):
+    from gazeheat import constants as C
+
+    dots, t_dots = scripted([("calibration", CAL)])
+    first, dot1 = pursuit_entry(t_dots + C.PURSUIT_STILL_MS)
+    second, dot2 = pursuit_entry(first["end_ms"] + 700)  # two passes: numbered on
+    val, t_val = scripted([("validation", VAL)])
+    shift = second["end_ms"] + 200 - val[0]["start_ms"] + 700
+    val = [{**v, "start_ms": v["start_ms"] + shift, "end_ms": v["end_ms"] + shift} for v in val]
+    targets = dots + [first, second] + val
+    replay = Replay(make_recording(targets))
+    face = Face(synth, seed=5)
+    t = 0.0
+    while t < val[-1]["end_ms"] + 500:
+        if t < t_dots:
+            x, y = looked_at(dots, t)
+        elif t < first["end_ms"] + 350:
+            x, y = dot1(t)
+        elif t < second["end_ms"] + 350:
+            x, y = dot2(t)
+        else:
+            x, y = looked_at(val, t)
+        replay.add_frame(t, *face.frame(x, y))
+        t += FRAME_MS
+    session = validate_session(replay.finish())
+    summary = session["calibration_summary"]
+    assert summary["n_targets"] == 9 and summary["bad_targets"] == []
+    n = round((C.PURSUIT_DURATION_MS - C.PURSUIT_SETTLE_MS) / C.PURSUIT_SEGMENT_MS)  # per pass
+    segments = [p["target_index"] for p in summary["per_target"] if p["target_index"] >= C.PURSUIT_FIRST_INDEX]
+    assert segments == list(range(C.PURSUIT_FIRST_INDEX, C.PURSUIT_FIRST_INDEX + 2 * n))
+    assert summary["pursuit"]["segments"] + summary["pursuit"]["dropped"] == 2 * n
+    assert summary["pursuit"]["segments"] >= 2 * n - 2
+    assert [p["target_index"] for p in summary["per_target"]][:9] == list(range(9))  # dots as before
+    assert session["validation"]["accuracy_px"] < 40
+    json.dumps(session, allow_nan=False)
+
+
+def test_a_pursuit_entry_changes_nothing_when_the_eyes_did_not_follow(synth):
+    # The same replay with and without a pursuit entry over a stretch the face looks at
+    # the centre: every segment is dropped, the dots' fit stays as it was.
+    from gazeheat import constants as C
+
+    dots, t_dots = scripted([("calibration", CAL)])
+    entry, _ = pursuit_entry(t_dots + 1000)
+    plain = Replay(make_recording(dots))
+    with_entry = Replay(make_recording(dots + [entry]))
+    face_a, face_b = Face(synth, seed=6), Face(synth, seed=6)
+    t = 0.0
+    while t < entry["end_ms"] + 300:
+        x, y = looked_at(dots, t) if t < t_dots else (640.0, 360.0)
+        plain.add_frame(t, *face_a.frame(x, y))
+        with_entry.add_frame(t, *face_b.frame(x, y))
+        t += FRAME_MS
+    a = plain.finish()["calibration_summary"]
+    b = with_entry.finish()["calibration_summary"]
+    assert "pursuit" not in a and b["pursuit"] == {"segments": 0, "dropped": 23, "samples": 0}
+    assert (b["rms_px"], b["loto_px"], b["lam_x"], b["lam_y"]) == (a["rms_px"], a["loto_px"], a["lam_x"], a["lam_y"])
+    assert [p["target_index"] for p in a["per_target"]] == [p["target_index"] for p in b["per_target"]][:9]
+    assert all(p["target_index"] >= C.PURSUIT_FIRST_INDEX for p in b["per_target"][9:])

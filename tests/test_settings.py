@@ -40,6 +40,7 @@ def test_unknown_keys_are_dropped_and_missing_keys_defaulted():
     ({"fixation_min_duration_ms": "100"}, "number"),
     ({"fixation_method": None}, "Fixation algorithm"),
     ([("filter", "none")], "object"),
+    ({"smooth_pursuit": True}, "Smooth-pursuit pass"),
 ])
 def test_bad_values_are_refused_with_the_setting_named(bad, words):
     with pytest.raises(InputError, match=words):
@@ -55,3 +56,10 @@ def test_objects_built_from_settings():
     idt = fixation_params(validate_settings({"fixation_method": "idt"}))
     assert idt["method"] == "idt" and "dispersion_threshold_deg" in idt
     assert heatmap_sigma_px(validate_settings({"heatmap_sigma_deg": 2.0}), 40.0) == 80.0
+
+
+def test_smooth_pursuit_is_a_switch_off_by_default():
+    spec = next(s for s in settings_schema() if s["key"] == "smooth_pursuit")
+    assert spec["kind"] == "choice" and spec["label"] == "Smooth-pursuit pass"
+    assert default_settings()["smooth_pursuit"] == "off"
+    assert validate_settings({"smooth_pursuit": "on"})["smooth_pursuit"] == "on"

@@ -509,3 +509,116 @@ def test_a_restored_calibration_cannot_learn_from_clicks(noisy_landmarks):
     again.configure({"learn_from_clicks": "on"})
     reply = again.process_frame(t, *face.frame(600, 300), eye_patches=face.patches(600, 300))
     assert again.click(t, reply["x"], reply["y"])["reason"] == "no_model"
+
+
+# --- the smooth-pursuit pass (issue #3) -----------------------------------------------------
+
+
+def test_pursuit_plan_for_the_viewport():
+    from gazeheat.calibration import pursuit_path
+
+    tracker = GazeTracker(1000, 500)
+    plan = tracker.pursuit_plan()
+    assert {k: v for k, v in plan.items() if k != "points"} == {
+        "first_index": C.PURSUIT_FIRST_INDEX, "still_ms": C.PURSUIT_STILL_MS,
+        "settle_ms": C.PURSUIT_SETTLE_MS, "segment_ms": C.PURSUIT_SEGMENT_MS,
+        "duration_ms": C.PURSUIT_DURATION_MS}
+    assert plan["points"] == [{"t_ms": t, "x_px": x, "y_px": y} for t, x, y in pursuit_path(1000, 500)]
+    assert plan["points"][0] == {"t_ms": 0.0, "x_px": 500.0, "y_px": 250.0}
+    tracker.set_viewport(2000, 1000)
+    assert tracker.pursuit_plan()["points"][0] == {"t_ms": 0.0, "x_px": 1000.0, "y_px": 500.0}
+    json.dumps(plan, allow_nan=False)
+
+
+def run_pursuit(tracker, face, t, patches=True, look=None):
+    """Run the pass as the page does: the dot still, then moving; frames carry a target
+    from the settle time on (``look(x, y)``: where the eyes are instead of the dot)."""
+    plan = tracker.pursuit_plan()
+    points = plan["points"]
+    motion = t + plan["still_ms"]
+    kept = 0
+    while t < motion + plan["duration_ms"]:
+        since = max(t - motion, 0.0)
+        k = min(int(since // 50), len(points) - 2)
+        a, b = points[k], points[k + 1]
+        f = (since - a["t_ms"]) / (b["t_ms"] - a["t_ms"])
+        x, y = a["x_px"] + f * (b["x_px"] - a["x_px"]), a["y_px"] + f * (b["y_px"] - a["y_px"])
+        ex, ey = look(x, y) if look else (x, y)
+        target = (None, None, None)
+        if t >= motion + plan["settle_ms"]:
+            target = (plan["first_index"] + int((t - motion) // plan["segment_ms"]), x, y)
+        reply = tracker.process_frame(t, *face.frame(ex, ey), *target,
+                                      eye_patches=face.patches(ex, ey) if patches else None)
+        kept += reply.get("kept", 0)
+        t += FRAME_MS
+    return t, kept
+
+
+def test_calibration_with_the_pursuit_pass(synth):
+    tracker = GazeTracker(W, H)
+    face = PatchFace(synth, seed=3, noise=0.004)
+    tracker.start_calibration()
+    t = run_targets(tracker, face, tracker.calibration_targets(), 0.0)
+    t, kept = run_pursuit(tracker, face, t)
+    summary = tracker.finish_calibration()
+    assert summary["n_targets"] == 9 and summary["bad_targets"] == []
+    pursuit = summary["pursuit"]
+    # (12 s - 0.5 s settle) / 0.5 s segments, ~15 frames each, all kept.
+    assert pursuit["segments"] + pursuit["dropped"] == 23 and pursuit["segments"] >= 21
+    assert 300 <= pursuit["samples"] <= kept <= 23 * 16
+    # The eye-image models train on every moving frame too (each at its own position).
+    for m in summary["appearance_models"].values():
+        assert m["n_targets"] == 9 + pursuit["segments"], m
+    result, t = validate(tracker, face, t)
+    assert result["accuracy_deg"] < 3.0
+
+
+def test_retrying_dots_keeps_the_pursuit_samples(synth):
+    tracker = GazeTracker(W, H)
+    face = PatchFace(synth, seed=4, noise=0.004)
+    tracker.start_calibration()
+    t = run_targets(tracker, face, tracker.calibration_targets(), 0.0)
+    t, _ = run_pursuit(tracker, face, t)
+    first = tracker.finish_calibration()
+    targets = tracker.retry_targets([2, 7])
+    assert [x["index"] for x in targets] == [2, 7]
+    t = run_targets(tracker, face, targets, t)
+    again = tracker.finish_calibration()
+    assert again["pursuit"] == first["pursuit"]
+    assert again["n_targets"] == 9
+    by = {p["target_index"]: p for p in again["per_target"]}
+    assert all(by[p["target_index"]]["n_samples"] == p["n_samples"] for p in first["per_target"]
+               if p["target_index"] >= C.PURSUIT_FIRST_INDEX)
+    apm = again["appearance_models"]["appearance"]
+    assert apm["n_targets"] == first["appearance_models"]["appearance"]["n_targets"]
+
+
+def test_a_moving_dot_target_is_refused_but_a_pursuit_segment_may_move(synth):
+    tracker = GazeTracker(W, H)
+    face = PatchFace(synth, seed=5)
+    tracker.start_calibration()
+    first = C.PURSUIT_FIRST_INDEX
+    for k in range(3):
+        tracker.process_frame(100.0 * k, *face.frame(600 + k, 300), first + 1, 600 + k, 300,
+                              eye_patches=face.patches(600 + k, 300))
+    for t in (400.0, 900.0):  # the second one is kept (after the settle time)
+        assert tracker.process_frame(t, *face.frame(500, 300), 0, 500, 300,
+                                     eye_patches=face.patches(500, 300))["kept"] == (t > 400)
+    with pytest.raises(InputError, match="target 0 was at"):
+        tracker.process_frame(933.0, *face.frame(501, 300), 0, 501, 300, eye_patches=face.patches(501, 300))
+
+
+def test_segments_the_eyes_did_not_follow_are_left_out_of_every_model(synth):
+    tracker = GazeTracker(W, H)
+    face = PatchFace(synth, seed=6, noise=0.004)
+    tracker.start_calibration()
+    t = run_targets(tracker, face, tracker.calibration_targets(), 0.0)
+    t, _ = run_pursuit(tracker, face, t, look=lambda x, y: (W / 2, H / 2))  # eyes stay put
+    summary = tracker.finish_calibration()
+    assert summary["bad_targets"] == [] and summary["pursuit"]["dropped"] >= 20
+    excluded = tracker.model.excluded_targets
+    assert len(excluded) == summary["pursuit"]["dropped"] and min(excluded) >= C.PURSUIT_FIRST_INDEX
+    for m in summary["appearance_models"].values():
+        assert m["n_targets"] == 9 + summary["pursuit"]["segments"], m
+    result, t = validate(tracker, face, t)
+    assert result["accuracy_deg"] < 3.0

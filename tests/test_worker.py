@@ -304,3 +304,23 @@ def test_studio_functions_on_a_real_recording(worker, synth):
     assert _ok(worker.render_gazeplot({}))["n_fixations"] >= 1
     assert len(_ok(worker.export_csv("samples")).splitlines()) == 31
     json.dumps(_ok(worker.render_heatmap({"output": "coarse"}))["legend"]["ticks"])
+
+
+def test_pursuit_plan_round_trip(worker):
+    import json
+    import re
+    from pathlib import Path
+
+    plan = _ok(worker.pursuit_plan())
+    assert plan == json.loads(json.dumps(plan, allow_nan=False))  # plain data only
+    assert plan["first_index"] == gazeheat.constants.PURSUIT_FIRST_INDEX
+    assert plan["points"][0] == {"t_ms": 0.0, "x_px": W / 2, "y_px": H / 2}
+    assert plan["points"][-1]["t_ms"] == plan["duration_ms"]
+    _ok(worker.set_viewport(800, 600))
+    assert _ok(worker.pursuit_plan())["points"][0] == {"t_ms": 0.0, "x_px": 400.0, "y_px": 300.0}
+    # The page's message table names it (js/messages.js: type -> Python function).
+    table = (Path(__file__).resolve().parents[1] / "js" / "messages.js").read_text()
+    assert re.search(r'pursuitPlan: \{ fn: "pursuit_plan", args: \[\] \}', table)
+    assert "pursuit_plan" in _worker.__all__
+    _worker._tracker = None
+    assert _worker.pursuit_plan()["error"]["type"] == "InputError"  # before init()

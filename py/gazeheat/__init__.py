@@ -1,8 +1,8 @@
 """gazeheat: the pure-Python core of a browser webcam eye tracker.
 
 Standard library only; runs on CPython 3.11+ and in Pyodide. Modules:
-``features`` (face landmarks -> eye features), ``calibration`` (targets, gaze
-model), ``filters`` (One Euro, Kalman), ``fixations`` (I-VT, I-DT), ``stimulus``
+``features`` (face landmarks -> eye features), ``calibration`` (targets, the
+smooth-pursuit path, gaze model), ``filters`` (One Euro, Kalman), ``fixations`` (I-VT, I-DT), ``stimulus``
 (what was shown where), ``heatmap``, ``colormaps``, ``gazeplot`` and ``png``
 (rendering), ``export`` (CSV), ``session`` (session files), ``aoi`` (areas of
 interest and their metrics), ``aggregate`` (heatmaps over several participants),
@@ -19,6 +19,7 @@ from .calibration import (  # noqa: E402
     Target,
     calibration_pattern,
     grid_targets,
+    pursuit_path,
     ridge_solve,
 )
 from .errors import (  # noqa: E402
@@ -120,6 +121,7 @@ __all__ = [
     "GazeModel",
     "calibration_pattern",
     "grid_targets",
+    "pursuit_path",
     "ridge_solve",
     "OneEuroFilter",
     "KalmanFilter",

@@ -60,6 +60,7 @@ __all__ = [
     "calibration_cancel",
     "calibration_finish",
     "calibration_retry",
+    "pursuit_plan",
     "validation_start",
     "validation_finish",
     "validation_cancel",
@@ -172,6 +173,12 @@ def calibration_finish() -> dict:
 def calibration_retry(indices) -> dict:
     """Show bad targets again: result their targets; then ``calibration_finish``."""
     return _call(lambda: _get().retry_targets(_clean(_dict(indices))))
+
+
+def pursuit_plan() -> dict:
+    """Result: the smooth-pursuit pass for the current viewport
+    (``GazeTracker.pursuit_plan``)."""
+    return _call(lambda: _get().pursuit_plan())
 
 
 def validation_start() -> dict:

@@ -49,7 +49,9 @@ targets are formed, and the system without target ``i`` is the total minus targe
 solved by a Cholesky factorisation (tens of columns: a few ms in pure Python).
 
 Cleaning per target: frames in the first ``CALIBRATION_SETTLE_MS`` after the target
-appeared, frames the caller marks invalid (blinks) and frames without patches are
+appeared (not for smooth-pursuit segments, indices from ``PURSUIT_FIRST_INDEX``: their
+target moves, each frame is fitted to its own position, and the page already left out
+the motion's start), frames the caller marks invalid (blinks) and frames without patches are
 not kept; then, when landmark features come with the frames, those with openness
 below ``CALIBRATION_OPENNESS_FRACTION`` of the target's median (blink edges), and
 frames whose features lie farther from the target's coordinate-wise median than
@@ -74,8 +76,8 @@ from operator import mul
 
 from . import _check
 from . import constants as C
-from ._linalg import cross, dot, gram
-from .calibration import GazeModel, _parse_term, _term
+from ._linalg import cho_solve, cholesky, cross, dot, gram, parse_term, term_value
+from .calibration import GazeModel
 from .errors import CalibrationError, InputError
 from .features import VECTOR_NAMES, Features
 
@@ -105,6 +107,8 @@ _MODEL_VERSION = 1
 APPEARANCE_VARIANTS = ("appearance", "combined")
 _VARIANTS = APPEARANCE_VARIANTS
 _OPENNESS = VECTOR_NAMES.index("openness")
+#: What the solver's errors call this model's regression.
+_WHAT = "appearance regression"
 # Consistency constant: 1.4826 * MAD estimates the standard deviation of Gaussian data.
 _MAD_TO_SD = 1.4826
 
@@ -244,7 +248,7 @@ class AppearanceModel:
 
     def __post_init__(self):
         # Terms parsed once (predict runs every frame).
-        object.__setattr__(self, "_terms", tuple(_parse_term(t, VECTOR_NAMES)
+        object.__setattr__(self, "_terms", tuple(parse_term(t, VECTOR_NAMES)
                                                  for t in self.landmark_terms))
 
     def predict(self, patches, features=None) -> tuple:
@@ -268,7 +272,7 @@ class AppearanceModel:
                 raise InputError("a combined model needs the frame's landmark features")
             d = [a - m for a, m in zip(inputs, self.landmark_mean)]
             z = [min(max(a / s, -lim), lim) for a, s in zip(d, self.landmark_scale)]
-            row += [_term(z, t) for t in self._terms]
+            row += [term_value(z, t) for t in self._terms]
             x, y = dot(self.prior_x, d), dot(self.prior_y, d)
         cx, cy = self.correction_px
         return cx + x + dot(self.coef_x, row), cy + y + dot(self.coef_y, row)
@@ -351,7 +355,7 @@ class AppearanceModel:
         if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
             raise InputError("appearance model.landmark_terms must be a list of term names")
         for t in terms:
-            _parse_term(t, VECTOR_NAMES)
+            parse_term(t, VECTOR_NAMES)
         combined = d["variant"] == "combined"
         if combined != bool(terms):
             raise InputError("appearance model.landmark_terms must be given exactly for the "
@@ -422,7 +426,7 @@ class _Landmark:
     def of(cls, model) -> _Landmark:
         if isinstance(model, GazeModel):
             names = tuple(dict.fromkeys(t for t in model.terms_x + model.terms_y if t != "1"))
-            return cls(names, tuple(_parse_term(t, VECTOR_NAMES) for t in names),
+            return cls(names, tuple(parse_term(t, VECTOR_NAMES) for t in names),
                        model.input_mean, model.input_scale, (model.prior_x, model.prior_y))
         if isinstance(model, AppearanceModel) and model.variant == "combined":
             return cls(model.landmark_terms, model._terms, model.landmark_mean,
@@ -434,17 +438,20 @@ class _Landmark:
         """(terms, prior offset x, prior offset y) of one ``Features.vector()``."""
         d = [a - m for a, m in zip(inputs, self.mean)]
         z = [a / s for a, s in zip(d, self.scale)]
-        return (tuple(_term(z, t) for t in self.parsed),
+        return (tuple(term_value(z, t) for t in self.parsed),
                 dot(self.prior[0], d), dot(self.prior[1], d))
 
 
 class _Target:
-    """One target's frames (kept so far) and the cached normal-equation piece."""
+    """One target's frames (kept so far) and the cached normal-equation piece. A
+    ``moving`` target (a smooth-pursuit segment) keeps each frame's position in
+    ``xy``; ``x_px``/``y_px`` is then its first frame's."""
 
-    __slots__ = ("feats", "inputs", "piece", "piece_n", "x_px", "y_px")
+    __slots__ = ("feats", "inputs", "piece", "piece_n", "x_px", "y_px", "xy")
 
-    def __init__(self, x_px: float, y_px: float):
+    def __init__(self, x_px: float, y_px: float, moving: bool = False):
         self.x_px, self.y_px = x_px, y_px
+        self.xy = [] if moving else None  # (x_px, y_px) per frame of a moving target
         self.feats: list = []
         self.inputs: list = []  # Features.vector() per frame, or None
         self.piece = None  # (kept indices, X^T W X of [1, f]) once summed
@@ -514,7 +521,10 @@ class AppearanceTrainer:
         start = self._start_ms.setdefault(index, t_ms)
         if isinstance(features, Features) and not features.valid:
             valid = False
-        if patches is None or not valid or t_ms - start < self.settle_ms:
+        # Smooth-pursuit segments: no settling (as CalibrationCollector), and the
+        # target moves from frame to frame.
+        pursuit = index >= C.PURSUIT_FIRST_INDEX
+        if patches is None or not valid or t_ms - start < (0.0 if pursuit else self.settle_ms):
             return False
         if reduce is patch_features and not isinstance(patches, EyePatches):
             patches = EyePatches(patches)
@@ -522,8 +532,8 @@ class AppearanceTrainer:
         inputs = _vector(features)
         target = self._targets.get(index)
         if target is None:
-            target = self._targets[index] = _Target(x, y)
-        elif (target.x_px, target.y_px) != (x, y):
+            target = self._targets[index] = _Target(x, y, moving=pursuit)
+        elif not pursuit and (target.x_px, target.y_px) != (x, y):
             raise InputError(f"target {index} was at ({target.x_px}, {target.y_px}) px, "
                              f"now at ({x}, {y}) px")
         if self._last is not None and self._last != index and self._last in self._targets:
@@ -533,6 +543,8 @@ class AppearanceTrainer:
         self._last = index
         target.feats.append(feats)
         target.inputs.append(inputs)
+        if target.xy is not None:
+            target.xy.append((x, y))
         return True
 
     @property
@@ -760,11 +772,19 @@ class AppearanceTrainer:
             g = _extend_gram(g, cols, terms, w)
             cols = cols + terms
         # (g may be the cached piece itself: nothing below modifies it.)
-        gx = [target.x_px - o for o in ox]
-        gy = [target.y_px - o for o in oy]
+        if target.xy is None:
+            tx, ty = (target.x_px,) * n, (target.y_px,) * n
+            centre = (target.x_px, target.y_px)
+        else:
+            # A moving target: each frame's own position; leave-one-target-out compares
+            # the mean prediction with the mean position (both linear in the frames).
+            tx, ty = (tuple(target.xy[k][axis] for k in kept) for axis in (0, 1))
+            centre = (math.fsum(tx) / n, math.fsum(ty) / n)
+        gx = [t - o for t, o in zip(tx, ox)]
+        gy = [t - o for t, o in zip(ty, oy)]
         return _Block(weight=1.0, gram=g, bx=cross(cols, w, gx), by=cross(cols, w, gy),
                       mean=g[0][:], offset=(math.fsum(ox) / n, math.fsum(oy) / n),
-                      target=(target.x_px, target.y_px), cols=cols, goal=(gx, gy))
+                      target=centre, cols=cols, goal=(gx, gy), frame_targets=(tx, ty))
 
     def _click_block(self, landmark, correction_px=(0.0, 0.0)) -> _Block:
         """All click samples as one block, each weighing ``CLICK_SAMPLE_WEIGHT``; the
@@ -799,8 +819,7 @@ class AppearanceTrainer:
         for b in blocks:
             if b.target is None:
                 continue
-            tx, ty = b.target
-            for row, gx, gy in zip(zip(*b.cols), *b.goal):
+            for row, gx, gy, tx, ty in zip(zip(*b.cols), *b.goal, *b.frame_targets):
                 squared += ((dot(coef_x, row) - gx + (fx - 1.0) * (tx - gx)) ** 2
                             + (dot(coef_y, row) - gy + (fy - 1.0) * (ty - gy)) ** 2)
                 n_used += 1
@@ -821,7 +840,8 @@ class AppearanceTrainer:
 
 def fit_variants(trainer, landmark_model) -> tuple:
     """Fit every appearance-based variant (``APPEARANCE_VARIANTS``) from ``trainer``'s
-    calibration frames, leaving out ``landmark_model``'s ``bad_targets`` as it does.
+    calibration frames, leaving out ``landmark_model``'s bad targets as it does
+    (``GazeModel.excluded_targets``: bad dots and smooth-pursuit segments).
     Returns ``({variant: AppearanceModel}, {variant: why it could not be fitted})``:
     a variant that cannot be fitted (no patches, too few targets, singular) is not an
     error, the landmark model still works. ``trainer`` None counts as no patches."""
@@ -832,7 +852,7 @@ def fit_variants(trainer, landmark_model) -> tuple:
             continue
         try:
             models[variant] = trainer.fit(variant, landmark_model=landmark_model,
-                                          exclude_targets=landmark_model.bad_targets)
+                                          exclude_targets=landmark_model.excluded_targets)
         except CalibrationError as exc:
             errors[variant] = str(exc)
     return models, errors
@@ -938,7 +958,9 @@ class _Block:
     ``gram``: ``X^T W X`` with weights summing to ``weight``; ``bx``, ``by``:
     ``X^T W goal`` per axis; ``mean``: the weighted mean design row; ``offset``: mean
     prior offset per axis; ``target``: the target's (x, y) px (None for clicks);
-    ``cols``: design columns; ``goal``: per frame, target minus prior offset per axis.
+    ``cols``: design columns; ``goal``: per frame, target minus prior offset per axis;
+    ``frame_targets``: per axis, each frame's target (a smooth-pursuit segment's moves;
+    None for clicks).
     """
 
     weight: float
@@ -950,6 +972,7 @@ class _Block:
     target: tuple | None
     cols: list
     goal: tuple
+    frame_targets: tuple | None = None
 
 
 def _vector(features):
@@ -1037,13 +1060,13 @@ def _solve(blocks: list, pen: list, lams_x, lams_y, cross_validate: bool) -> tup
             for b in targets:
                 a = [[u - v for u, v in zip(r, rb)] for r, rb in zip(total, b.gram)]
                 try:
-                    low = _cholesky(system(a, lam, weight - b.weight))
+                    low = cholesky(system(a, lam, weight - b.weight), _WHAT)
                 except CalibrationError:
                     mx.append(None)
                     my.append(None)
                     continue
-                cx = _cho_solve(low, [u - v for u, v in zip(tx, b.bx)])
-                cy = _cho_solve(low, [u - v for u, v in zip(ty, b.by)])
+                cx = cho_solve(low, [u - v for u, v in zip(tx, b.bx)], _WHAT)
+                cy = cho_solve(low, [u - v for u, v in zip(ty, b.by)], _WHAT)
                 mx.append(dot(b.mean, cx) + b.offset[0] - b.target[0])
                 my.append(dot(b.mean, cy) + b.offset[1] - b.target[1])
             misses[lam] = (mx, my)
@@ -1051,11 +1074,11 @@ def _solve(blocks: list, pen: list, lams_x, lams_y, cross_validate: bool) -> tup
         lam_y = _pick(lams_y, {lam: m[1] for lam, m in misses.items()})
         chosen = (misses[lam_x][0], misses[lam_y][1])
         loto = _mean_miss(*chosen)
-    low = _cholesky(system(total, lam_x, weight))
-    coef_x = _cho_solve(low, tx)
+    low = cholesky(system(total, lam_x, weight), _WHAT)
+    coef_x = cho_solve(low, tx, _WHAT)
     if lam_y != lam_x:
-        low = _cholesky(system(total, lam_y, weight))
-    coef_y = _cho_solve(low, ty)
+        low = cholesky(system(total, lam_y, weight), _WHAT)
+    coef_y = cho_solve(low, ty, _WHAT)
     return coef_x, coef_y, lam_x, lam_y, loto, chosen
 
 
@@ -1101,53 +1124,6 @@ def _pick(lambdas, misses: dict) -> float:
         if best is None or score < 0.98 * best[0]:
             best = (score, lam)
     return best[1]
-
-
-def _cholesky(a: list) -> tuple:
-    """``(L, L^T)`` (both as row lists) with ``L L^T = a`` for a symmetric positive
-    definite ``a``. Raises CalibrationError when a pivot is not clearly positive (the
-    regression is degenerate).
-
-    Plain ``sum`` of products, not ``fsum``: the factorisation is run ~70 times per
-    calibration and ``sum`` halves its cost; with the ridge penalty the systems are
-    well conditioned, so ordinary rounding is far below the data's noise (the tests
-    compare with numpy to 1e-9).
-    """
-    p = len(a)
-    tiny = 1e-12 * max(abs(a[i][i]) for i in range(p))
-    low = [[0.0] * p for _ in range(p)]
-    for j in range(p):
-        lj = low[j]
-        head = lj[:j]
-        d = a[j][j] - sum(map(mul, head, head))
-        if not d > tiny:
-            raise CalibrationError(f"appearance regression is singular at column {j}: "
-                                   "the eye patches did not change between targets")
-        r = math.sqrt(d)
-        lj[j] = r
-        inv = 1.0 / r
-        aj = a[j]
-        for i in range(j + 1, p):
-            li = low[i]
-            li[j] = (aj[i] - sum(map(mul, li, head))) * inv  # li[j:] is still zero
-    return low, [list(c) for c in zip(*low)]
-
-
-def _cho_solve(factor: tuple, b: list) -> list:
-    """Solve ``L L^T x = b`` given ``_cholesky``'s ``(L, L^T)``."""
-    low, upper = factor
-    p = len(b)
-    y = [0.0] * p
-    for i in range(p):
-        row = low[i]
-        y[i] = (b[i] - sum(map(mul, row, y))) / row[i]  # y[i:] is still zero
-    x = [0.0] * p
-    for i in range(p - 1, -1, -1):
-        row = upper[i]
-        x[i] = (y[i] - sum(map(mul, row, x))) / row[i]  # x[:i + 1] is still zero
-    if not all(map(math.isfinite, x)):
-        raise CalibrationError("appearance regression produced non-finite coefficients")
-    return x
 
 
 def _clean(feats: list, inputs: list, mads) -> list:

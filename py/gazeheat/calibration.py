@@ -61,6 +61,21 @@ it misses the others (``BAD_TARGET_LOTO_SDS``, ``BAD_TARGET_MIN_LOTO_PX``): bad
 targets are listed in ``summary()["bad_targets"]`` (so the page can show them again)
 and left out of the final fit while enough targets remain.
 
+Smooth pursuit (``pursuit_path``, issue #3): after the dots, one dot moves along a
+smooth path and every frame's target is its position then. Each ``PURSUIT_SEGMENT_MS``
+of motion is one target (index ``PURSUIT_FIRST_INDEX`` + k) for cleaning, weighting
+(it weighs 1, like a dot) and LOTO (its mean prediction against its mean position). A
+segment is bad when it has too few samples, when the model fitted to the dots alone
+misses it by far more than it misses the dots (``PURSUIT_MISS_DOT_MEDIANS``,
+``PURSUIT_MISS_FLOOR_PX``: the eyes did not follow the dot; checked first, since when
+most segments are off the LOTO rule cannot tell), or by the LOTO rule of the dots. A
+bad segment is left out of the fit but not listed in ``bad_targets`` (the page cannot
+show a moving dot again), only counted in ``summary()["pursuit"]``; its
+``loto_err_px`` is the dots' model's miss when that dropped it. ``min_targets``
+counts dot targets only: pursuit segments add samples to a calibration of the dots,
+they do not replace it (one path, followed with lag and catch-up saccades, and the
+page shows only dots again when a fit fails).
+
 ``GazeModel.recentred`` adds a drift correction (offset, or offset and scale) from a
 few (predicted, target) pairs, without a new calibration.
 """
@@ -73,7 +88,7 @@ from dataclasses import dataclass
 
 from . import _check
 from . import constants as C
-from ._linalg import cross, dot, gauss_solve, gram
+from ._linalg import combine_terms, cross, dot, gauss_solve, gram, parse_term, term_value
 from .errors import CalibrationError, InputError
 from .features import GEOMETRY_NAMES, VECTOR_NAMES, Features
 
@@ -90,6 +105,7 @@ __all__ = [
     "CALIBRATION_PATTERNS",
     "calibration_pattern",
     "grid_targets",
+    "pursuit_path",
     "ridge_solve",
 ]
 
@@ -280,6 +296,39 @@ def calibration_pattern(name, width_px, height_px, margin=0.10) -> list:
     return grid + inner
 
 
+def pursuit_path(width_px, height_px, margin=0.10) -> list:
+    """The smooth-pursuit dot's path: ``(t_ms, x_px, y_px)`` tuples of floats.
+
+    One point every ``PURSUIT_POINT_MS`` from ``t_ms = 0`` (the motion's start) to
+    ``PURSUIT_DURATION_MS`` inclusive (241 points); positions between points are
+    linear interpolations. The curve is a Lissajous figure, x one cycle and y two::
+
+        x = cx + ax * sin(2 pi t / T),   y = cy + ay * sin(4 pi t / T)
+
+    with (cx, cy) the viewport's centre and ax, ay reaching ``margin`` of each side
+    (so every point lies within [margin, 1 - margin] of ``width_px`` and
+    ``height_px``). It starts and ends at the centre (closed: the last point equals
+    the first), is smooth (no corners: the eyes can follow it), and passes through
+    all four quadrants at varied speeds and directions, so the samples vary gaze and
+    head pose more than the dots do. Raises InputError unless sizes are > 0 and
+    0 <= margin < 0.5 (as ``grid_targets``).
+    """
+    w = _check.positive(width_px, "width_px", " px")
+    h = _check.positive(height_px, "height_px", " px")
+    margin = _check.non_negative(margin, "margin")
+    if margin >= 0.5:
+        raise InputError(f"margin must be < 0.5, got {margin!r}")
+    n = round(C.PURSUIT_DURATION_MS / C.PURSUIT_POINT_MS)
+    cx, cy = 0.5 * w, 0.5 * h
+    ax, ay = (0.5 - margin) * w, (0.5 - margin) * h
+    points = []
+    for k in range(n + 1):
+        # The phase wraps at the last point, so the path closes exactly.
+        phase = 2.0 * math.pi * ((k % n) / n)
+        points.append((k * C.PURSUIT_POINT_MS, cx + ax * math.sin(phase), cy + ay * math.sin(2.0 * phase)))
+    return points
+
+
 def ridge_solve(X, y, lam, intercept_col=0) -> list:
     """Ridge regression coefficients ``beta`` for ``X @ beta ~ y``.
 
@@ -326,7 +375,10 @@ class CalibrationCollector:
     A sample is kept only if its features are valid and it comes at least
     ``settle_ms`` after its target started. A target starts at the time given to
     ``start_target`` or else at the first sample seen for that target index.
-    (Blinks' edges and outliers are removed later, per target, by ``GazeModel.fit``.)
+    Smooth-pursuit segments (indices >= ``PURSUIT_FIRST_INDEX``) are not settled:
+    the page sends them only from ``PURSUIT_SETTLE_MS`` after the motion started, and
+    each segment follows the previous one without a jump. (Blinks' edges and outliers
+    are removed later, per target, by ``GazeModel.fit``.)
     """
 
     def __init__(self, settle_ms=C.CALIBRATION_SETTLE_MS):
@@ -349,7 +401,8 @@ class CalibrationCollector:
         x = _check.finite(target_x_px, "target_x_px")
         y = _check.finite(target_y_px, "target_y_px")
         start = self._start_ms.setdefault(index, t_ms)
-        if not features.valid or t_ms - start < self.settle_ms:
+        settle = self.settle_ms if index < C.PURSUIT_FIRST_INDEX else 0.0
+        if not features.valid or t_ms - start < settle:
             return False
         self._samples.append(CalibrationSample(t_ms, index, x, y, features.vector(), features.geometry()))
         return True
@@ -483,8 +536,8 @@ class GazeModel:
 
     def __post_init__(self):
         # Terms as tuples of input indices, parsed once (predict runs every frame).
-        object.__setattr__(self, "_tx", tuple(_parse_term(t, self.inputs) for t in self.terms_x))
-        object.__setattr__(self, "_ty", tuple(_parse_term(t, self.inputs) for t in self.terms_y))
+        object.__setattr__(self, "_tx", tuple(parse_term(t, self.inputs) for t in self.terms_x))
+        object.__setattr__(self, "_ty", tuple(parse_term(t, self.inputs) for t in self.terms_y))
 
     @classmethod
     def fit(cls, source, lam=None, min_targets=C.MIN_CALIBRATION_TARGETS,
@@ -498,7 +551,8 @@ class GazeModel:
         ``screen_px_per_cm`` setting), for the head terms. ``head``: one of
         ``HEAD_MODELS`` (see the module docstring); ``"geometric"`` needs every sample's
         ``geometry`` and falls back to ``"linear"`` with a fitted head gain without it.
-        Raises CalibrationError if fewer than ``min_targets`` distinct targets have
+        Raises CalibrationError if fewer than ``min_targets`` distinct dot targets
+        (indices below ``PURSUIT_FIRST_INDEX``; pursuit segments do not count) have
         (enough clean) samples or the regression is singular; InputError on a bad
         ``lam``/``lambdas``/``screen_px_per_cm``/``head``.
         """
@@ -521,35 +575,55 @@ class GazeModel:
                 raise InputError(f"calibration sample has {len(s.geometry)} geometry values, expected "
                                  f"{len(GEOMETRY_NAMES)} ({', '.join(GEOMETRY_NAMES)}) or none")
             by_target.setdefault(s.target_index, []).append(s)
-        if len(by_target) < min_targets:
+        n_dots = sum(1 for i in by_target if i < C.PURSUIT_FIRST_INDEX)
+        if n_dots < min_targets:
             raise CalibrationError(
-                f"need samples at {min_targets} or more targets, got {len(by_target)} "
+                f"need samples at {min_targets} or more targets, got {n_dots} "
                 f"({len(samples)} samples); look at each target until it disappears"
             )
         cleaned = {i: _clean(group) for i, group in sorted(by_target.items())}
-        need = max(C.MIN_TARGET_SAMPLES,
-                   C.MIN_TARGET_SAMPLES_FRACTION * _median([len(g) for g in cleaned.values()]))
-        usable = {i: g for i, g in cleaned.items() if len(g) >= need}
-        if len(usable) < min_targets:
+        usable = _enough_samples(cleaned)
+        n_dots = sum(1 for i in usable if i < C.PURSUIT_FIRST_INDEX)
+        if n_dots < min_targets:
             raise CalibrationError(
-                f"only {len(usable)} targets have enough steady samples, need {min_targets}; "
+                f"only {n_dots} targets have enough steady samples, need {min_targets}; "
                 "look at each target until it disappears"
             )
-        fit = _fit(usable, lambdas, px_per_mm, head)
-        first_loto = dict(fit.loto)
+        def model_of(fit, bad=()):
+            return cls(
+                inputs=VECTOR_NAMES, input_mean=fit.mean, input_scale=fit.scale,
+                terms_x=TERMS_X, terms_y=TERMS_Y, coef_x=fit.coef[0], coef_y=fit.coef[1],
+                prior_x=fit.prior[0], prior_y=fit.prior[1], lam_x=fit.lam[0], lam_y=fit.lam[1],
+                n_samples=len(samples), n_used=0, rms_px=0.0, loto_px=None, per_target=(),
+                bad_targets=bad, reference=fit.reference,
+            )
+
+        # Pursuit segments the eyes did not follow are left out before the fit: judged
+        # by the dots' model (the robust LOTO rule below cannot see them when most
+        # segments are off, e.g. the eyes stayed put while the dot moved).
+        off = _off_the_dots(usable, lambda dots: _fit(dots, lambdas, px_per_mm, head), model_of)
+        usable_fit = {i: g for i, g in usable.items() if i not in off}
+        fit = _fit(usable_fit, lambdas, px_per_mm, head)
+        first_loto = {**off, **fit.loto}
         bad_loto = _outlying_targets(fit)
-        if bad_loto and len(usable) - len(bad_loto) >= min_targets:
-            fit = _fit({i: g for i, g in usable.items() if i not in bad_loto}, lambdas, px_per_mm, head)
+        # Bad pursuit segments always go; bad dots only while enough dots remain.
+        drop = {i for i in bad_loto if i >= C.PURSUIT_FIRST_INDEX}
+        bad_dots = set(bad_loto) - drop
+        if bad_dots and n_dots - len(bad_dots) >= min_targets:
+            drop |= bad_dots
+        if drop:
+            fit = _fit({i: g for i, g in usable_fit.items() if i not in drop}, lambdas, px_per_mm, head)
         loto = {**first_loto, **fit.loto}
-        bad = tuple(sorted(set(cleaned) - set(usable) | set(bad_loto)))
-        model = cls(
-            inputs=VECTOR_NAMES, input_mean=fit.mean, input_scale=fit.scale,
-            terms_x=TERMS_X, terms_y=TERMS_Y, coef_x=fit.coef[0], coef_y=fit.coef[1],
-            prior_x=fit.prior[0], prior_y=fit.prior[1], lam_x=fit.lam[0], lam_y=fit.lam[1],
-            n_samples=len(samples), n_used=0, rms_px=0.0, loto_px=None, per_target=(),
-            bad_targets=bad, reference=fit.reference,
-        )
-        return model._with_errors(by_target, cleaned, set(fit.loto), loto)
+        bad_all = set(cleaned) - set(usable) | set(bad_loto) | set(off)
+        bad = tuple(sorted(i for i in bad_all if i < C.PURSUIT_FIRST_INDEX))
+        return model_of(fit, bad)._with_errors(by_target, cleaned, set(fit.loto), loto, bad_all)
+
+    @property
+    def excluded_targets(self) -> tuple:
+        """Indices of every bad target, dots (``bad_targets``) and smooth-pursuit
+        segments, sorted: what other models fitted to the same calibration frames leave
+        out."""
+        return tuple(sorted(set(self.bad_targets) | {t.target_index for t in self.per_target if t.bad}))
 
     def predict(self, features: Features) -> tuple:
         """Gaze ``(x_px, y_px)`` for ``features`` (validity is the caller's concern: see
@@ -583,8 +657,8 @@ class GazeModel:
         d = [a - m for a, m in zip(inputs, self.input_mean)]
         lim = C.PREDICT_MAX_Z
         z = [min(max(a / s, -lim), lim) for a, s in zip(d, self.input_scale)]
-        x = _combine(z, self._tx, self.coef_x)
-        y = _combine(z, self._ty, self.coef_y)
+        x = combine_terms(z, self._tx, self.coef_x)
+        y = combine_terms(z, self._ty, self.coef_y)
         if self.reference is not None:
             x, y = self.reference.to_screen(x, y, geometry)
         x += dot(self.prior_x, d)
@@ -624,9 +698,19 @@ class GazeModel:
     def summary(self) -> dict:
         """``{"n_targets", "n_samples", "n_used", "rms_px", "loto_px", "lam_x", "lam_y",
         "bad_targets": [indices], "per_target": [TargetFit dicts]}``; ``n_targets``
-        counts every target with samples, bad ones included."""
+        counts every dot target with samples, bad ones included. With smooth-pursuit
+        segments (``per_target`` entries from ``PURSUIT_FIRST_INDEX``; ``x_px``/``y_px``
+        their mean target) also ``"pursuit": {"segments": used in the fit, "dropped":
+        bad (too few samples or far off; never in ``bad_targets``), "samples": samples
+        of the used segments in the fit}``."""
+        pursuit = [t for t in self.per_target if t.target_index >= C.PURSUIT_FIRST_INDEX]
+        extra = {}
+        if pursuit:
+            used = [t for t in pursuit if not t.bad]
+            extra["pursuit"] = {"segments": len(used), "dropped": len(pursuit) - len(used),
+                                "samples": sum(t.n_used for t in used)}
         return {
-            "n_targets": len(self.per_target),
+            "n_targets": len(self.per_target) - len(pursuit),
             "n_samples": self.n_samples,
             "n_used": self.n_used,
             "rms_px": self.rms_px,
@@ -635,6 +719,7 @@ class GazeModel:
             "lam_y": self.lam_y,
             "bad_targets": list(self.bad_targets),
             "per_target": [t.to_dict() for t in self.per_target],
+            **extra,
         }
 
     def to_dict(self) -> dict:
@@ -694,7 +779,7 @@ class GazeModel:
             if not isinstance(t, list) or not all(isinstance(v, str) for v in t):
                 raise InputError(f"calibration.{key} must be a list of term names")
             for name in t:
-                _parse_term(name, VECTOR_NAMES)
+                parse_term(name, VECTOR_NAMES)
             terms.append(tuple(t))
         for key in ("per_target", "bad_targets"):
             if not isinstance(d[key], list):
@@ -728,8 +813,11 @@ class GazeModel:
             reference=reference,
         )
 
-    def _with_errors(self, by_target: dict, cleaned: dict, fitted: set, loto: dict) -> GazeModel:
-        """This model with training errors per target and overall, and the LOTO misses."""
+    def _with_errors(self, by_target: dict, cleaned: dict, fitted: set, loto: dict,
+                     bad: set = frozenset()) -> GazeModel:
+        """This model with training errors per target and overall, and the LOTO misses;
+        ``bad``: every bad target, pursuit segments included (``bad_targets`` lists
+        only the dots)."""
         squared, n_used, fits = 0.0, 0, []
         for index, group in sorted(by_target.items()):
             used = cleaned[index]
@@ -738,11 +826,15 @@ class GazeModel:
             if index in fitted:
                 squared += math.fsum(e * e for e in errors)
                 n_used += len(used)
+            x_px, y_px = group[0].target_x_px, group[0].target_y_px
+            if index >= C.PURSUIT_FIRST_INDEX:  # a moving target: where it was on average
+                x_px = math.fsum(s.target_x_px for s in group) / len(group)
+                y_px = math.fsum(s.target_y_px for s in group) / len(group)
             fits.append(TargetFit(
-                target_index=index, x_px=group[0].target_x_px, y_px=group[0].target_y_px,
+                target_index=index, x_px=x_px, y_px=y_px,
                 n_samples=len(group), mean_err_px=math.fsum(errors) / len(errors) if errors else 0.0,
                 n_used=len(used) if index in fitted else 0, loto_err_px=loto.get(index),
-                bad=index in self.bad_targets,
+                bad=index in self.bad_targets or index in bad,
             ))
         known = [loto[i] for i in fitted if loto.get(i) is not None]
         return dataclasses.replace(
@@ -799,7 +891,7 @@ def _fit(groups: dict, lambdas: tuple, px_per_mm: float = C.CSS_PX_PER_MM, head:
         spans.append((i, start, start + len(groups[i])))
         start += len(groups[i])
     z = [[(v - m) / s for v, m, s in zip(smp.inputs, mean, scale)] for smp in samples]
-    designs = [[tuple(_term(row, t) for row in z) for t in (_parse_term(name, VECTOR_NAMES) for name in terms)]
+    designs = [[tuple(term_value(row, t) for row in z) for t in (parse_term(name, VECTOR_NAMES) for name in terms)]
                for terms in (TERMS_X, TERMS_Y)]  # per axis: term columns
     # The geometric model adds the head's rotation as one more (ridge-penalised) column
     # per axis: what the calibration says about it corrects the geometric term. A head
@@ -844,8 +936,11 @@ def _fit_axes(designs, samples, weights, spans, lambdas, mean, prior, reference,
         targets = [smp.target_x_px if axis == 0 else smp.target_y_px for smp in samples]
         goal = [g[axis] for g in goals]
         offsets = [t - g for t, g in zip(targets, goal)]
-        fitted = _fit_axis(designs[axis], goal, weights, offsets, spans, lambdas, [targets[a] for _, a, _ in spans],
-                           free[axis])
+        # Per target its coordinate; a pursuit segment's mean one (its LOTO miss is that
+        # of the mean prediction, which is linear in the samples).
+        values = [targets[a] if i < C.PURSUIT_FIRST_INDEX else math.fsum(targets[a:b]) / (b - a)
+                  for i, a, b in spans]
+        fitted = _fit_axis(designs[axis], goal, weights, offsets, spans, lambdas, values, free[axis])
         out.append((*fitted, goal))
     return out
 
@@ -1004,6 +1099,50 @@ def _reference(samples, weights, mean, plain: float, px_per_mm: float) -> HeadRe
     return HeadReference(cx, cy, z, roll, plain, px_per_mm)
 
 
+def _off_the_dots(usable: dict, fit_dots, model_of) -> dict:
+    """Pursuit segments of ``usable`` whose mean gaze by the dots' model misses the dot's
+    mean position by more than ``PURSUIT_MISS_DOT_MEDIANS`` times the dots' median LOTO
+    miss, and at least ``PURSUIT_MISS_FLOOR_PX``: ``{index: miss px}``. ``fit_dots``:
+    dot groups -> ``_Fitted``; ``model_of``: ``_Fitted`` -> ``GazeModel``. Empty without
+    pursuit segments, or when the dots alone cannot be fitted (the LOTO rule then
+    judges every target)."""
+    dots = {i: g for i, g in usable.items() if i < C.PURSUIT_FIRST_INDEX}
+    if len(dots) == len(usable):
+        return {}
+    try:
+        fitted = fit_dots(dots)
+    except CalibrationError:
+        return {}
+    model = model_of(fitted)
+    known = [v for v in fitted.loto.values() if v is not None]
+    limit = max(C.PURSUIT_MISS_FLOOR_PX, C.PURSUIT_MISS_DOT_MEDIANS * _median(known) if known else 0.0)
+    off = {}
+    for i, group in usable.items():
+        if i >= C.PURSUIT_FIRST_INDEX:
+            n = len(group)
+            predicted = [model.predict_sample(s) for s in group]
+            miss = math.hypot(math.fsum(p[0] - s.target_x_px for p, s in zip(predicted, group)) / n,
+                              math.fsum(p[1] - s.target_y_px for p, s in zip(predicted, group)) / n)
+            if miss > limit:
+                off[i] = miss
+    return off
+
+
+def _enough_samples(cleaned: dict) -> dict:
+    """The targets of ``{index: cleaned samples}`` with enough samples: at least
+    ``MIN_TARGET_SAMPLES`` and ``MIN_TARGET_SAMPLES_FRACTION`` of the median target's.
+    Dots and pursuit segments are compared with their own kind: a segment lasts
+    ``PURSUIT_SEGMENT_MS``, much shorter than a dot is looked at."""
+    usable = {}
+    for pursuit in (False, True):
+        groups = {i: g for i, g in cleaned.items() if (i >= C.PURSUIT_FIRST_INDEX) == pursuit}
+        if groups:
+            need = max(C.MIN_TARGET_SAMPLES,
+                       C.MIN_TARGET_SAMPLES_FRACTION * _median([len(g) for g in groups.values()]))
+            usable.update((i, g) for i, g in groups.items() if len(g) >= need)
+    return dict(sorted(usable.items()))
+
+
 def _clean(group: list) -> list:
     """One target's samples without blink edges and robust outliers (order kept)."""
     io = _I["openness"]
@@ -1033,31 +1172,6 @@ def _axis_correction(predicted: list, target: list) -> tuple:
             scale = min(max(cov / var, lo), hi)
             return mt - scale * mp, scale
     return mt - mp, 1.0
-
-
-def _parse_term(name, inputs) -> tuple:
-    """Input indices multiplied by a term: ``"1"`` -> (), ``"u^2"`` -> (0, 0),
-    ``"u*v"`` -> (0, 1). Raises InputError on anything else."""
-    if name == "1":
-        return ()
-    indices = []
-    for part in str(name).split("*"):
-        base, _, power = part.partition("^")
-        if base not in inputs or power not in ("", "2", "3"):
-            raise InputError(f"bad regression term {name!r} (inputs: {', '.join(inputs)})")
-        indices += [inputs.index(base)] * (int(power) if power else 1)
-    return tuple(indices)
-
-
-def _term(z, indices) -> float:
-    value = 1.0
-    for i in indices:
-        value *= z[i]
-    return value
-
-
-def _combine(z, parsed, coef) -> float:
-    return math.fsum(c * _term(z, t) for c, t in zip(coef, parsed))
 
 
 def _median(values) -> float:

@@ -446,3 +446,48 @@ __all__ += [
 #: benchmark); coarse steps keep the choice stable with 9 targets. Adding the landmark
 #: terms alone as a third part made the benchmark worse.
 APPEARANCE_BLEND_STEP = 0.25
+
+# --- the smooth-pursuit calibration pass (issue #3) --------------------------------------
+# The page gets these numbers from ``GazeTracker.pursuit_plan`` (the worker's
+# ``pursuitPlan`` message); it mirrors none of them.
+__all__ += [
+    "PURSUIT_FIRST_INDEX",
+    "PURSUIT_DURATION_MS",
+    "PURSUIT_STILL_MS",
+    "PURSUIT_SETTLE_MS",
+    "PURSUIT_SEGMENT_MS",
+    "PURSUIT_POINT_MS",
+    "PURSUIT_MISS_DOT_MEDIANS",
+    "PURSUIT_MISS_FLOOR_PX",
+]
+#: Calibration target indices at or above this are pursuit segments, not dots: no
+#: per-target settling in the collector, never listed in ``bad_targets`` (the page
+#: does not show a moving dot again). Far above any dot pattern's count (16).
+PURSUIT_FIRST_INDEX = 1000
+#: How long the pursuit dot moves (ms): one closed circuit of its path. At 1920 x 1080
+#: the dot then moves at up to ~600 CSS px/s (~15 deg/s at 60 cm), well within smooth
+#: pursuit's range (eyes follow targets up to ~30 deg/s without catch-up saccades).
+PURSUIT_DURATION_MS = 12000.0
+#: The dot waits still at its start point for this long (ms) before it moves, so the
+#: eyes are on it when the motion starts.
+PURSUIT_STILL_MS = 1000.0
+#: Samples in the first this many ms of motion are dropped: pursuit starts ~100-200 ms
+#: after the target does and lags until a catch-up saccade brings the eyes onto it.
+PURSUIT_SETTLE_MS = 500.0
+#: Each this many ms of motion is one pseudo-target (a "segment") for the per-target
+#: outlier cleaning and leave-one-target-out: the dot moves at most ~300 px in it, so
+#: a segment's samples spread like a dot target's, and one segment weighs like a dot.
+PURSUIT_SEGMENT_MS = 500.0
+#: Spacing (ms) of the path points handed to the page (it interpolates linearly
+#: between them: at 50 ms the chord of the path errs by under 1 px).
+PURSUIT_POINT_MS = 50.0
+#: A pursuit segment is left out of the fit when the model fitted to the calibration dots
+#: alone puts its mean gaze farther from the dot's mean position than this many times the
+#: dots' median leave-one-target-out miss (~3.5 standard deviations of a 2-D Gaussian
+#: miss, whose median is 1.18 of them, as BAD_TARGET_LOTO_SDS for dots) ...
+PURSUIT_MISS_DOT_MEDIANS = 3.0
+#: ... and than this many CSS px (~2 deg at 60 cm; the eyes trail a dot moving at up to
+#: ~15 deg/s by ~0.1 s, ~1.5 deg, without anything being wrong). The eyes did not
+#: follow the dot (they stayed put, or looked elsewhere): with most segments off, the
+#: LOTO rule could not tell, and such segments would outweigh the dots.
+PURSUIT_MISS_FLOOR_PX = 80.0

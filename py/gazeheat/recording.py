@@ -4,6 +4,11 @@ that were on screen when. Format and rules: docs/recording.md.
 ``load_recording`` parses and checks ``recording.json`` and refuses anything that breaks a
 rule, naming the field, before any video file is opened; in particular the video name
 must be a plain file name in the same directory (never a path out of it).
+
+Target phases: ``"calibration"`` and ``"validation"`` (a still dot) and, added for the
+smooth-pursuit pass, ``"pursuit"`` (a moving dot, with its ``path``). Readers that do not
+know the pursuit phase are older gazeheat versions, which refuse the file with a clear
+message; the format stays version 1 (an added phase value and an added field).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import io
 import json
 import math
 import zipfile
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from . import _check
@@ -24,23 +30,51 @@ RECORDING_FORMAT = "gazeheat.recording"
 RECORDING_VERSION = 1
 MAX_RECORDING_JSON_BYTES = 1 << 20
 MAX_TARGETS = 10_000
-PHASES = ("calibration", "validation")
+#: Most points in one pursuit target's ``path``: 12 s of motion at 50 ms spacing are 241,
+#: a path logged every video frame at 60 frames/s ~720.
+MAX_PATH_POINTS = 10_000
+#: A pursuit ``path`` may start or end this many ms inside [start_ms, end_ms] (times
+#: rounded when written); positions beyond its ends are its end points.
+PATH_COVER_SLACK_MS = 1.0
+PHASES = ("calibration", "validation", "pursuit")
 
 
 @dataclass(frozen=True)
 class RecordingTarget:
-    """One target: ``phase`` "calibration" | "validation", centre (CSS px of the
-    viewport) and the interval (ms after the first video frame) the eyes are on it."""
+    """One target: ``phase`` "calibration" | "validation" | "pursuit", centre (CSS px of
+    the viewport; a pursuit target's position at ``start_ms``) and the interval (ms after
+    the first video frame) the eyes are on it. ``path``: a pursuit target's
+    ``(t_ms, x, y)`` points (strictly increasing ``t_ms``, covering the interval), empty
+    for the other phases."""
 
     phase: str
     x: float
     y: float
     start_ms: float
     end_ms: float
+    path: tuple = ()
 
     def to_dict(self) -> dict:
-        return {"phase": self.phase, "x": self.x, "y": self.y,
-                "start_ms": self.start_ms, "end_ms": self.end_ms}
+        d = {"phase": self.phase, "x": self.x, "y": self.y,
+             "start_ms": self.start_ms, "end_ms": self.end_ms}
+        if self.phase == "pursuit":
+            d["path"] = [{"t_ms": t, "x": x, "y": y} for t, x, y in self.path]
+        return d
+
+    def position_at(self, t_ms: float) -> tuple:
+        """``(x, y)`` CSS px of the target at ``t_ms``: a pursuit target's path linearly
+        interpolated (held at its end points beyond them); ``(x, y)`` for a still one."""
+        path = self.path
+        if not path:
+            return self.x, self.y
+        k = bisect_right(path, (t_ms, math.inf, math.inf))
+        if k == 0:
+            return path[0][1], path[0][2]
+        if k == len(path):
+            return path[-1][1], path[-1][2]
+        (t0, x0, y0), (t1, x1, y1) = path[k - 1], path[k]
+        f = (t_ms - t0) / (t1 - t0)
+        return x0 + f * (x1 - x0), y0 + f * (y1 - y0)
 
 
 @dataclass(frozen=True)
@@ -125,13 +159,15 @@ def validate_recording(obj) -> Recording:
         if targets and start < targets[-1].end_ms:
             raise FormatError(f"{where} starts before targets[{i - 1}] ends: targets must be in "
                               "time order and must not overlap")
-        targets.append(RecordingTarget(raw["phase"], x, y, start, end))
+        path = _path(raw.get("path"), where, start, end, width, height) if raw["phase"] == "pursuit" else ()
+        targets.append(RecordingTarget(raw["phase"], x, y, start, end, path))
     return Recording(video, width, height, tuple(targets))
 
 
 def make_recording(video: str, viewport_w_px, viewport_h_px, targets) -> dict:
     """A checked ``recording.json`` object; ``targets``: dicts with phase, x, y,
-    start_ms, end_ms. Raises FormatError naming the first rule broken."""
+    start_ms, end_ms (and a pursuit target's path). Raises FormatError naming the first
+    rule broken."""
     obj = {"format": RECORDING_FORMAT, "version": RECORDING_VERSION, "video": video,
            "viewport": {"width": viewport_w_px, "height": viewport_h_px},
            "targets": [dict(t) for t in targets]}
@@ -149,6 +185,31 @@ def recording_zip(recording: dict, video_bytes: bytes) -> bytes:
         z.writestr("recording.json", json.dumps(recording, indent=1, allow_nan=False) + "\n")
         z.writestr(checked.video, bytes(video_bytes))
     return buffer.getvalue()
+
+
+def _path(raw, where: str, start: float, end: float, width: float, height: float) -> tuple:
+    """A pursuit target's checked ``path`` as ``((t_ms, x, y), ...)``."""
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise FormatError(f"{where}.path must be a list of at least 2 points for a pursuit target")
+    if len(raw) > MAX_PATH_POINTS:
+        raise FormatError(f"{where}.path has too many points: {len(raw)} (limit {MAX_PATH_POINTS})")
+    points = []
+    for k, point in enumerate(raw):
+        at = f"{where}.path[{k}]"
+        if not isinstance(point, dict):
+            raise FormatError(f"{at} must be an object with t_ms, x and y")
+        t = _number(point.get("t_ms"), f"{at}.t_ms")
+        x, y = _number(point.get("x"), f"{at}.x"), _number(point.get("y"), f"{at}.y")
+        if not (0 <= x <= width and 0 <= y <= height):
+            raise FormatError(f"{at} ({x}, {y}) lies outside the {width:g} x {height:g} viewport")
+        if points and t <= points[-1][0]:
+            raise FormatError(f"{at}.t_ms must be > the previous point's ({points[-1][0]}): "
+                              "path times must increase strictly")
+        points.append((t, x, y))
+    if points[0][0] > start + PATH_COVER_SLACK_MS or points[-1][0] < end - PATH_COVER_SLACK_MS:
+        raise FormatError(f"{where}.path must cover start_ms .. end_ms ({start} .. {end}), "
+                          f"covers {points[0][0]} .. {points[-1][0]}")
+    return tuple(points)
 
 
 def _safe_file_name(name) -> str:

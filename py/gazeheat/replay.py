@@ -14,9 +14,17 @@ validated on the validation targets, ``choose_model`` picks one, and that one
 predicts every frame (the landmark model for frames without patches). The session
 records the choice in ``models`` (absent without validation targets: nothing to
 choose by, the landmark model predicts).
+
+Smooth pursuit: frames inside a ``"pursuit"`` target's interval are calibration samples
+whose target is the path's position at the frame. Segments are numbered
+``PURSUIT_FIRST_INDEX`` + k over all pursuit targets in time order, a new one every
+``PURSUIT_SEGMENT_MS`` from each target's ``start_ms`` (as the page numbers them live);
+calibration dots keep their position in the recording's target list as their index.
 """
 
 from __future__ import annotations
+
+import math
 
 from . import __version__, _check
 from . import constants as C
@@ -121,21 +129,50 @@ class Replay:
 
     def _collectors(self) -> tuple:
         """The calibration frames, in a ``CalibrationCollector`` and an
-        ``AppearanceTrainer`` (None when no frame has eye patches)."""
+        ``AppearanceTrainer`` (None when no frame has eye patches), dots and pursuit
+        segments. A dot's index is its position in the recording's targets, or, when
+        that reaches ``PURSUIT_FIRST_INDEX`` (over 1000 targets listed), its rank among
+        the calibration dots. Raises CalibrationError when there are more dots than
+        that."""
         collector = CalibrationCollector()
         trainer = AppearanceTrainer() if any(f[3] is not None for f in self._frames) else None
         targets = self.recording.of_phase("calibration")
+        dots = {i: i for i, _ in targets}
+        if targets and targets[-1][0] >= C.PURSUIT_FIRST_INDEX:
+            if len(targets) > C.PURSUIT_FIRST_INDEX:
+                raise CalibrationError(f"the recording has {len(targets)} calibration targets, "
+                                       f"at most {C.PURSUIT_FIRST_INDEX} can be told from pursuit segments")
+            dots = {i: rank for rank, (i, _) in enumerate(targets)}
         for index, target in targets:
+            index = dots[index]
             collector.start_target(index, target.start_ms)
             if trainer is not None:
                 trainer.start_target(index, target.start_ms)
+        first = self._pursuit_first_segments()
         for t_ms, features, _, feats in self._frames:
             hit = self.recording.target_at(t_ms)
-            if features is not None and hit is not None and hit[1].phase == "calibration":
-                collector.add(t_ms, hit[0], hit[1].x, hit[1].y, features)
-                if trainer is not None:
-                    trainer.add_features(t_ms, hit[0], hit[1].x, hit[1].y, feats, features)
+            if features is None or hit is None or hit[1].phase not in ("calibration", "pursuit"):
+                continue
+            index, target = hit
+            x, y = target.x, target.y
+            if target.phase == "calibration":
+                index = dots[index]
+            else:
+                x, y = target.position_at(t_ms)
+                index = first[index] + int((t_ms - target.start_ms) // C.PURSUIT_SEGMENT_MS)
+            collector.add(t_ms, index, x, y, features)
+            if trainer is not None:
+                trainer.add_features(t_ms, index, x, y, feats, features)
         return collector, trainer
+
+    def _pursuit_first_segments(self) -> dict:
+        """Per pursuit target (its index in the recording), the target index of its first
+        segment: ``PURSUIT_FIRST_INDEX`` plus the segments of the pursuit targets before."""
+        first, next_index = {}, C.PURSUIT_FIRST_INDEX
+        for index, target in self.recording.of_phase("pursuit"):
+            first[index] = next_index
+            next_index += max(1, math.ceil((target.end_ms - target.start_ms) / C.PURSUIT_SEGMENT_MS))
+        return first
 
     def _smoothed(self, raw) -> list:
         """One sample dict per frame; the filter restarts after every frame without gaze."""

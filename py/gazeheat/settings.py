@@ -1,4 +1,4 @@
-"""User settings: smoothing filter, fixation detection, heatmap kernel.
+"""User settings: calibration, smoothing filter, fixation detection, heatmap kernel.
 
 One table (``SETTINGS``) describes every setting: its key, label, kind, default,
 range and unit. The page builds its settings panel from ``settings_schema()`` and
@@ -103,6 +103,10 @@ SETTINGS = (
             help="While tracking, a click near the gaze dot (within "
                  f"{C.SELF_CALIBRATION_MAX_DEG:g}°) teaches the eye-image model where you "
                  "looked. Clicks far from the dot are ignored."),
+    Setting("smooth_pursuit", "Smooth-pursuit pass", "choice", "off", choices=SWITCH,
+            help="After the calibration dots, follow one dot with your eyes as it glides "
+                 f"over the screen for {C.PURSUIT_DURATION_MS / 1000:g} s: many more "
+                 "calibration samples, at more eye and head positions."),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 

@@ -30,6 +30,12 @@ drift correction (re-centre) corrects every variant from its own predictions on 
 target: the landmark model as ``GazeModel.recentred``, an appearance model by an
 offset (``AppearanceModel.recentred``: one target measures no scale).
 
+Smooth-pursuit pass (setting ``smooth_pursuit``, off by default; the page runs it):
+``pursuit_plan`` gives the moving dot's path; its frames arrive as ordinary calibration
+frames with target indices from ``PURSUIT_FIRST_INDEX`` (one per ``PURSUIT_SEGMENT_MS``
+of motion), and feed the landmark and eye-image models like the dots (see
+``gazeheat.calibration``). ``retry_targets`` keeps them: only the retried dots' frames go.
+
 Self-calibration from clicks (setting ``learn_from_clicks``, off by default):
 ``click`` takes the latest tracked frame (if it is at most
 ``SELF_CALIBRATION_MAX_AGE_MS`` old) as what the person looked at when clicking,
@@ -56,7 +62,7 @@ from . import __version__, _check
 from . import constants as C
 from .appearance import (APPEARANCE_VARIANTS, AppearanceModel, AppearanceTrainer, EyePatches,
                          accept_click, choose_model, fit_variants, patch_features)
-from .calibration import CalibrationCollector, GazeModel, calibration_pattern
+from .calibration import CalibrationCollector, GazeModel, calibration_pattern, pursuit_path
 from .constants import CALIBRATION_SETTLE_MS, HEATMAP_CELL_PX, VIEWING_DISTANCE_CM
 from .errors import CalibrationError, InputError
 from .features import extract_features, px_per_deg, viewing_distance_cm
@@ -250,6 +256,26 @@ class GazeTracker:
         targets = calibration_pattern(name, self.viewport_w_px, self.viewport_h_px)
         return [{"index": i, **t.to_dict()} for i, t in enumerate(targets)]
 
+    def pursuit_plan(self) -> dict:
+        """The smooth-pursuit pass for the current viewport, for the page to run after
+        the calibration dots: ``{"first_index", "still_ms", "settle_ms", "segment_ms",
+        "duration_ms", "points": [{"t_ms", "x_px", "y_px"}, ...]}`` (the constants
+        ``PURSUIT_*`` and ``calibration.pursuit_path``; ``t_ms`` from the motion's
+        start, positions between points by linear interpolation).
+
+        The page shows the dot still at the first point for ``still_ms``, then moves it;
+        frames from ``settle_ms`` after the motion started to its end are calibration
+        frames with ``target_index = first_index + floor(t_since_motion /
+        segment_ms)`` and the dot's position at that frame (no per-target settling is
+        applied to them). Whether to run it at all is the ``smooth_pursuit`` setting's
+        business (the page's); this works either way.
+        """
+        points = pursuit_path(self.viewport_w_px, self.viewport_h_px)
+        return {"first_index": C.PURSUIT_FIRST_INDEX, "still_ms": C.PURSUIT_STILL_MS,
+                "settle_ms": C.PURSUIT_SETTLE_MS, "segment_ms": C.PURSUIT_SEGMENT_MS,
+                "duration_ms": C.PURSUIT_DURATION_MS,
+                "points": [{"t_ms": t, "x_px": x, "y_px": y} for t, x, y in points]}
+
     def start_calibration(self) -> None:
         """Start collecting calibration samples (discarding any previous ones)."""
         self._collector = CalibrationCollector()
@@ -345,7 +371,8 @@ class GazeTracker:
 
     def retry_targets(self, indices) -> list:
         """Reopen the last calibration to show ``indices`` (bad targets) again: their
-        samples are dropped, the others kept; ``finish_calibration`` then refits.
+        samples are dropped, the others (other dots, pursuit segments) kept;
+        ``finish_calibration`` then refits.
         Returns those targets (as ``calibration_targets``). Raises CalibrationError
         when there is no finished calibration to reopen."""
         if self._last_collector is None:
@@ -374,7 +401,9 @@ class GazeTracker:
         ``"bad_targets"``, ``"per_target"``, ...) plus ``"viewing_distance_cm"``,
         ``"px_per_deg"``, ``"appearance_models"`` (variant -> ``AppearanceModel.summary()``,
         or ``{"error": why}`` when it could not be fitted, e.g. no patches) and
-        ``"appearance_fit_ms"`` (time spent fitting those). The landmark model
+        ``"appearance_fit_ms"`` (time spent fitting those); after a smooth-pursuit pass
+        also ``"pursuit": {"segments", "dropped", "samples"}`` (``bad_targets`` lists
+        dots only: the ones to show again). The landmark model
         predicts until a validation chooses (``finish_validation``).
 
         Raises CalibrationError if calibration was not started, has too few targets
@@ -583,7 +612,7 @@ class GazeTracker:
     def _refit_from_clicks(self, trainer) -> None:
         for variant, model in list(self._appearance.items()):
             try:
-                self._appearance[variant] = trainer.refit(model, self._model.bad_targets)
+                self._appearance[variant] = trainer.refit(model, self._model.excluded_targets)
             except CalibrationError:
                 pass  # keep the model as it is; the clicks stay for the next refit
         self._clicks_unfitted = 0

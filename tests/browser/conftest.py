@@ -81,3 +81,19 @@ def calibrate_and_validate(page, timeout_s: float = 90.0, before_accept=None) ->
         before_accept(page)
     page.click("#validation-accept")
     return summary, validation
+
+
+def download_webcam_recording(page, tmp_path: Path) -> Path:
+    """Stop the page's webcam recording (key W), save the downloaded zip and unpack it
+    into ``tmp_path / "rec"``; return that directory (recording.json + webcam.webm)."""
+    import zipfile
+
+    with page.expect_download(timeout=60000) as info:
+        page.keyboard.press("w")
+    archive = tmp_path / "recording.zip"
+    info.value.save_as(archive)
+    directory = tmp_path / "rec"
+    with zipfile.ZipFile(archive) as z:
+        assert sorted(z.namelist()) == ["recording.json", "webcam.webm"]
+        z.extractall(directory)
+    return directory

@@ -74,24 +74,16 @@ def test_replay_refuses_a_hostile_video_name(tmp_path):
 def test_a_webcam_recording_saved_by_the_page_replays(open_page, tmp_path):
     """Record the (fake) webcam while calibrating and validating, download the zip,
     replay it: the recording format round trip through MediaRecorder's WebM."""
-    import zipfile
 
     from chromium import poll
-    from conftest import calibrate_and_validate
+    from conftest import calibrate_and_validate, download_webcam_recording
 
     page, _ = open_page("demo", "source=camera")
     poll(page, "window.gazeheatDebug.answered > 0", 90)
     page.keyboard.press("w")
     poll(page, "document.getElementById('btn-webcam-rec').getAttribute('aria-pressed') === 'true'", 20)
     calibrate_and_validate(page)
-    with page.expect_download(timeout=60000) as info:
-        page.keyboard.press("w")
-    archive = tmp_path / "recording.zip"
-    info.value.save_as(archive)
-    directory = tmp_path / "rec"
-    with zipfile.ZipFile(archive) as z:
-        assert sorted(z.namelist()) == ["recording.json", "webcam.webm"]
-        z.extractall(directory)
+    directory = download_webcam_recording(page, tmp_path)
     recording = json.loads((directory / "recording.json").read_text())
     phases = [t["phase"] for t in recording["targets"]]
     assert phases == ["calibration"] * 9 + ["validation"] * 5
