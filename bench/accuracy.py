@@ -21,7 +21,18 @@ Each recording is replayed through the whole in-browser pipeline (``tools/replay
 Chromium, MediaPipe, Pyodide: the page's own calibration and validation), which also
 dumps every frame's landmarks. The model variants are then evaluated on those real
 landmarks in CPython with the same gazeheat code that runs in Pyodide (the browser's own
-validation accuracy is kept in the JSON, ``browser_validation_accuracy_px``):
+validation accuracy is kept in the JSON, ``browser_validation_accuracy_px``), once per
+calibration (``CALIBRATIONS``), from the same replay:
+
+* ``dots only``: the recording with its smooth-pursuit entries removed, i.e. the 9 dots
+  (the app without its optional pursuit pass);
+* ``dots + pursuit``: the dots and the pursuit pass (generator version 3: after the
+  dots, the eyes follow a moving dot with a lag and a catch-up saccade), every frame
+  of the pass a calibration sample whose target is the dot's position then, numbered
+  in segments as ``gazeheat.replay`` does (``Calibration``). Only for recordings that
+  have a pursuit entry.
+
+The variants:
 
 * ``gazeheat``: the shipped model (``GazeModel.fit`` with defaults: the geometric head
   model), frames it calls unusable skipped, as the page does;
@@ -45,6 +56,10 @@ frame after the app's default smoothing filter (``filtered``), which is what the
 draws and records. Degrees use the true geometry (eyes 600 mm from a 345 mm wide,
 1280 px viewport: 38.85 px/deg). Per level the figures are means over its recordings;
 ``large/small`` divides the large level's by the small level's.
+
+JSON (accuracy.json): per recording ``calibrations`` -> calibration -> variant ->
+``{"test", "validation"}`` figures; ``summary`` -> calibration -> variant ->
+``{"levels", "large_over_small"}``.
 
 Library::
 
@@ -76,7 +91,7 @@ import synth_gaze  # noqa: E402
 from gazeheat import constants as C  # noqa: E402
 from gazeheat.calibration import CalibrationCollector, GazeModel  # noqa: E402
 from gazeheat.features import extract_features  # noqa: E402
-from gazeheat.recording import load_recording  # noqa: E402
+from gazeheat.recording import validate_recording  # noqa: E402
 from gazeheat.settings import make_filter, validate_settings  # noqa: E402
 
 #: (head-motion level, seed) of each recording.
@@ -92,6 +107,9 @@ PX_PER_DEG = (synth_gaze.HEAD_DISTANCE_MM * math.tan(math.radians(1.0))
               / (synth_gaze.SCREEN_W_MM / synth_gaze.VIEWPORT_W_PX))
 SETTLE_MS = C.CALIBRATION_SETTLE_MS
 _IRISES = (468, 473)
+#: The calibrations compared on the same replays (see the module docstring).
+DOTS, PURSUIT = "dots only", "dots + pursuit"
+CALIBRATIONS = (DOTS, PURSUIT)
 
 
 # --- recordings and replay ---------------------------------------------------------------
@@ -114,6 +132,47 @@ def replay(directory: Path, reuse: bool) -> tuple[dict | None, Path]:
     return (json.loads(session.read_text()) if session.is_file() else None), dump
 
 
+# --- calibrations -------------------------------------------------------------------------
+
+
+class Calibration:
+    """One calibration of a recording: the checked recording it sees and, per frame time,
+    the calibration target a frame belongs to, numbered as gazeheat calibrates
+    (``Recording.calibration_target_at``).
+
+    ``DOTS``: the recording without its ``"pursuit"`` entries; ``PURSUIT``: all of it.
+    Raises ValueError for an unknown ``name``; gazeheat's FormatError for a recording
+    that breaks a rule.
+    """
+
+    def __init__(self, raw: dict, name: str):
+        if name not in CALIBRATIONS:
+            raise ValueError(f"calibration must be one of {', '.join(CALIBRATIONS)}, got {name!r}")
+        self.name = name
+        targets = [t for t in raw["targets"] if name == PURSUIT or t.get("phase") != "pursuit"]
+        self.recording = validate_recording({**raw, "targets": targets})
+        self.dot_starts = dict(self.recording.calibration_dots())
+
+    def target(self, t_ms: float):
+        """(index, x_px, y_px) of the calibration target at ``t_ms``, or None."""
+        return self.recording.calibration_target_at(t_ms)
+
+    def settled(self, t_ms: float, index: int) -> bool:
+        """Whether a calibration frame at ``t_ms`` is past its target's settling time (dots:
+        CALIBRATION_SETTLE_MS after the onset; pursuit frames: always, the recording
+        starts the pass PURSUIT_SETTLE_MS after the motion)."""
+        return index >= C.PURSUIT_FIRST_INDEX or t_ms - self.dot_starts[index] >= SETTLE_MS
+
+
+def calibrations(raw: dict) -> dict:
+    """{name: Calibration} of the calibrations a recording supports: DOTS always, PURSUIT
+    when it has a pursuit entry."""
+    out = {DOTS: Calibration(raw, DOTS)}
+    if any(t.get("phase") == "pursuit" for t in raw["targets"]):
+        out[PURSUIT] = Calibration(raw, PURSUIT)
+    return out
+
+
 # --- model variants ---------------------------------------------------------------------
 
 
@@ -132,23 +191,24 @@ def _frames(dump: dict) -> list:
     return out
 
 
-def _calibration_frames(rec, frames) -> list:
-    """[(target_index, x_px, y_px, t_ms, features, iris)] for the frames inside calibration targets."""
+def _calibration_frames(cal: Calibration, frames) -> list:
+    """[(target_index, x_px, y_px, t_ms, features, iris)] for the frames inside calibration
+    targets (dots and, for ``PURSUIT``, pursuit segments)."""
     out = []
     for t, features, iris in frames:
-        hit = rec.target_at(t)
-        if features is not None and hit is not None and hit[1].phase == "calibration":
-            out.append((hit[0], hit[1].x, hit[1].y, t, features, iris))
+        hit = cal.target(t) if features is not None else None
+        if hit is not None:
+            out.append((*hit, t, features, iris))
     return out
 
 
-def _gazeheat(rec, frames, screen_px_per_cm=None, **fit_args):
+def _gazeheat(cal: Calibration, frames, screen_px_per_cm=None, **fit_args):
     """gazeheat's model, calibrated as gazeheat.replay does (``fit_args`` go to
     ``GazeModel.fit``); returns a per-frame predictor that skips what ``usable`` rejects."""
     collector = CalibrationCollector()
-    for index, target in rec.of_phase("calibration"):
-        collector.start_target(index, target.start_ms)
-    for index, x, y, t, features, _ in _calibration_frames(rec, frames):
+    for index, start_ms in cal.dot_starts.items():
+        collector.start_target(index, start_ms)
+    for index, x, y, t, features, _ in _calibration_frames(cal, frames):
         collector.add(t, index, x, y, features)
     if screen_px_per_cm is not None:
         fit_args["screen_px_per_cm"] = screen_px_per_cm
@@ -156,11 +216,10 @@ def _gazeheat(rec, frames, screen_px_per_cm=None, **fit_args):
     return lambda f, iris: model.predict(f) if f is not None and model.usable(f) else None
 
 
-def _baseline(rec, frames, screen_px_per_cm=None):
+def _baseline(cal: Calibration, frames, screen_px_per_cm=None):
     """Linear map of the raw iris position (image px) to screen px, least squares."""
-    starts = {i: t.start_ms for i, t in rec.of_phase("calibration")}
-    rows = [(iris, x, y) for index, x, y, t, f, iris in _calibration_frames(rec, frames)
-            if f.valid and t - starts[index] >= SETTLE_MS]
+    rows = [(iris, x, y) for index, x, y, t, f, iris in _calibration_frames(cal, frames)
+            if f.valid and cal.settled(t, index)]
     a = np.array([[1.0, ix, iy] for (ix, iy), _, _ in rows])
     coef, *_ = np.linalg.lstsq(a, np.array([[x, y] for _, x, y in rows]), rcond=None)
 
@@ -172,7 +231,7 @@ def _baseline(rec, frames, screen_px_per_cm=None):
     return predict
 
 
-#: name -> builder(recording, frames, screen_px_per_cm) -> predict(features, iris_px) -> (x, y) or None
+#: name -> builder(Calibration, frames, screen_px_per_cm) -> predict(features, iris_px) -> (x, y) or None
 VARIANTS = {
     "gazeheat": _gazeheat,
     "gazeheat, linear head terms (model v2)": functools.partial(_gazeheat, head="linear"),
@@ -248,21 +307,25 @@ def metrics(targets: list, frames: list, raw: list, smooth: list) -> dict:
 
 
 def evaluate(directory: Path, dump_path: Path, variants=VARIANTS) -> dict:
-    """Metrics per variant on one recording's test targets (and, for ``gazeheat``, on its
-    validation targets too, to compare with the browser's own validation)."""
+    """Metrics per calibration (``calibrations``) and variant on one recording's test
+    targets (and on its validation targets too, to compare with the browser's own
+    validation): {calibration: {variant: {"test", "validation"}}}. The frames are
+    measured once for all."""
     raw = json.loads((directory / "recording.json").read_text())
-    rec = load_recording((directory / "recording.json").read_bytes())
     frames = _frames(json.loads(dump_path.read_text()))
     tests = raw["synthetic"]["test_targets"]
-    validation = [{"x": t.x, "y": t.y, "start_ms": t.start_ms, "end_ms": t.end_ms}
-                  for _, t in rec.of_phase("validation")]
     # The screen's true scale, as a user who matched the screen_px_per_cm setting to a
     # bank card would have it (the default, 96 CSS px per inch, is 2 % off here).
     px_per_cm = synth_gaze.VIEWPORT_W_PX / (0.1 * raw["synthetic"]["screen"]["width_mm"])
     out = {}
-    for name, build in variants.items():
-        points = predictions(frames, build(rec, frames, screen_px_per_cm=px_per_cm))
-        out[name] = {"test": metrics(tests, frames, *points), "validation": metrics(validation, frames, *points)}
+    for cal_name, cal in calibrations(raw).items():
+        validation = [{"x": t.x, "y": t.y, "start_ms": t.start_ms, "end_ms": t.end_ms}
+                      for _, t in cal.recording.of_phase("validation")]
+        out[cal_name] = {}
+        for name, build in variants.items():
+            points = predictions(frames, build(cal, frames, screen_px_per_cm=px_per_cm))
+            out[cal_name][name] = {"test": metrics(tests, frames, *points),
+                                   "validation": metrics(validation, frames, *points)}
     return out
 
 
@@ -278,42 +341,50 @@ def run(reuse: bool = False, recordings=RECORDINGS) -> dict:
         t1 = time.monotonic()
         session, dump = replay(directory, reuse)
         t2 = time.monotonic()
-        variants = evaluate(directory, dump)
+        per_calibration = evaluate(directory, dump)
         browser = (session or {}).get("validation")
         results.append({
             "recording": directory.name, "level": level, "seed": seed,
             "head_motion": synth_gaze.HEAD_MOTION[level] | {"shift_mm": list(synth_gaze.HEAD_MOTION[level]["shift_mm"])},
             "browser_validation_accuracy_px": browser["accuracy_px"] if browser else None,
-            "variants": variants,
+            "browser_calibration_pursuit": ((session or {}).get("calibration_summary") or {}).get("pursuit"),
+            "calibrations": per_calibration,
             "seconds": {"generate": t1 - t0, "replay": t2 - t1, "evaluate": time.monotonic() - t2},
         })
-        print(f"[accuracy] {directory.name}: replay {t2 - t1:.0f} s, "
-              + ", ".join(f"{n.split(':')[0]} {v['test'].get('mean_err_deg', math.nan):.2f} deg"
-                          for n, v in variants.items()), flush=True)
+        for cal_name, variants in per_calibration.items():
+            print(f"[accuracy] {directory.name} ({cal_name}): replay {t2 - t1:.0f} s, "
+                  + ", ".join(f"{n.split(':')[0]} {v['test'].get('mean_err_deg', math.nan):.2f} deg"
+                              for n, v in variants.items()), flush=True)
     return {"px_per_deg": PX_PER_DEG, "recordings": results, "summary": summarise(results),
             "targets": {"mean_err_deg_medium_max": TARGET_MEAN_DEG,
                         "large_over_small_max": TARGET_LARGE_OVER_SMALL}}
 
 
 def summarise(results: list) -> dict:
-    """Per variant and level: the test-target figures averaged over that level's recordings,
-    and the ratio large/small of the mean error."""
+    """Per calibration, variant and level: the test-target figures averaged over that
+    level's recordings, and the ratio large/small of the mean error."""
     keys = ("mean_err_px", "median_err_px", "mean_err_deg", "median_err_deg", "filtered_mean_err_px",
             "filtered_mean_err_deg", "filtered_median_err_deg", "accuracy_px", "accuracy_deg",
             "precision_px", "precision_deg", "valid_fraction")
     summary = {}
-    for name in results[0]["variants"] if results else ():
-        per_level = {}
-        for level in LEVELS:
-            runs = [r["variants"][name]["test"] for r in results if r["level"] == level]
-            runs = [m for m in runs if "mean_err_px" in m]
-            if runs:
-                per_level[level] = {k: statistics.fmean(m[k] for m in runs) for k in keys} | {"n_recordings": len(runs)}
-        ratios = {}
-        if "small" in per_level and "large" in per_level:
-            ratios = {k: per_level["large"][k] / per_level["small"][k]
-                      for k in ("mean_err_deg", "filtered_mean_err_deg", "accuracy_deg")}
-        summary[name] = {"levels": per_level, "large_over_small": ratios or None}
+    for cal_name in CALIBRATIONS:
+        with_it = [r for r in results if cal_name in r["calibrations"]]
+        if not with_it:
+            continue
+        summary[cal_name] = {}
+        for name in with_it[0]["calibrations"][cal_name]:
+            per_level = {}
+            for level in LEVELS:
+                runs = [r["calibrations"][cal_name][name]["test"] for r in with_it if r["level"] == level]
+                runs = [m for m in runs if "mean_err_px" in m]
+                if runs:
+                    per_level[level] = ({k: statistics.fmean(m[k] for m in runs) for k in keys}
+                                        | {"n_recordings": len(runs)})
+            ratios = {}
+            if "small" in per_level and "large" in per_level:
+                ratios = {k: per_level["large"][k] / per_level["small"][k]
+                          for k in ("mean_err_deg", "filtered_mean_err_deg", "accuracy_deg")}
+            summary[cal_name][name] = {"levels": per_level, "large_over_small": ratios or None}
     return summary
 
 
@@ -321,18 +392,24 @@ def table(results: dict) -> str:
     """The summary as a text table: per variant and head-motion level, the errors of every
     frame (raw and through the app's filter), accuracy, precision (degrees), the raw
     errors in px and the valid fraction; then the ratios large / small."""
-    head = (f"{'model':40} {'head':6} {'mean°':>6} {'med°':>6} {'filt°':>6} {'acc°':>6} {'prec°':>6} "
-            f"{'mean px':>8} {'med px':>7} {'valid':>6}")
+    head = (f"{'model':40} {'calibration':14} {'head':6} {'mean°':>6} {'med°':>6} {'filt°':>6} {'acc°':>6} "
+            f"{'prec°':>6} {'mean px':>8} {'med px':>7} {'valid':>6}")
     lines = [head, "-" * len(head)]
-    for name, s in results["summary"].items():
-        for level, m in s["levels"].items():
-            lines.append(f"{name[:40]:40} {level:6} {m['mean_err_deg']:6.2f} {m['median_err_deg']:6.2f} "
-                         f"{m['filtered_mean_err_deg']:6.2f} {m['accuracy_deg']:6.2f} {m['precision_deg']:6.2f} "
-                         f"{m['mean_err_px']:8.1f} {m['median_err_px']:7.1f} {100 * m['valid_fraction']:5.1f}%")
-        r = s["large_over_small"]
-        if r:
-            lines.append(f"{'':40} large/small: mean {r['mean_err_deg']:.2f}, filtered {r['filtered_mean_err_deg']:.2f}, "
-                         f"accuracy {r['accuracy_deg']:.2f}")
+    names = dict.fromkeys(n for per_cal in results["summary"].values() for n in per_cal)
+    for name in names:
+        for cal_name, per_cal in results["summary"].items():
+            s = per_cal.get(name)
+            if s is None:
+                continue
+            for level, m in s["levels"].items():
+                lines.append(f"{name[:40]:40} {cal_name:14} {level:6} {m['mean_err_deg']:6.2f} "
+                             f"{m['median_err_deg']:6.2f} {m['filtered_mean_err_deg']:6.2f} {m['accuracy_deg']:6.2f} "
+                             f"{m['precision_deg']:6.2f} {m['mean_err_px']:8.1f} {m['median_err_px']:7.1f} "
+                             f"{100 * m['valid_fraction']:5.1f}%")
+            r = s["large_over_small"]
+            if r:
+                lines.append(f"{'':40} {cal_name:14} large/small: mean {r['mean_err_deg']:.2f}, "
+                             f"filtered {r['filtered_mean_err_deg']:.2f}, accuracy {r['accuracy_deg']:.2f}")
     lines.append(f"(mean°/med°: error of every raw prediction; filt°: the same through the app's default filter; "
                  f"acc°: offset of each target's mean prediction; {PX_PER_DEG:.2f} px/deg)")
     return "\n".join(lines)
@@ -340,8 +417,9 @@ def table(results: dict) -> str:
 
 def rows(results: dict) -> list:
     """(name, value, target, met) rows for bench/run.py's table: the shipped model's errors
-    per level and the ratios large / small (the issue's targets)."""
-    s = results["summary"].get("gazeheat", {"levels": {}, "large_over_small": None})
+    per level and the ratios large / small (the issue's targets) with the dots alone (the
+    app's default), then its mean errors with the pursuit pass added."""
+    s = results["summary"].get(DOTS, {}).get("gazeheat", {"levels": {}, "large_over_small": None})
     out = []
     for level, m in s["levels"].items():
         goal = level == "medium"
@@ -356,6 +434,16 @@ def rows(results: dict) -> list:
         if s["large_over_small"]:
             r = s["large_over_small"][key]
             out.append((f"gaze {label} large / small head motion", r, f"≤ {TARGET_LARGE_OVER_SMALL}",
+                        r <= TARGET_LARGE_OVER_SMALL))
+    p = results["summary"].get(PURSUIT, {}).get("gazeheat")
+    if p:
+        for level, m in p["levels"].items():
+            goal = level == "medium"
+            out.append((f"gaze mean error, raw frames, {level}, dots + pursuit pass, deg", m["mean_err_deg"],
+                        f"≤ {TARGET_MEAN_DEG}" if goal else "", m["mean_err_deg"] <= TARGET_MEAN_DEG if goal else None))
+        if p["large_over_small"]:
+            r = p["large_over_small"]["mean_err_deg"]
+            out.append(("gaze raw mean error large / small, dots + pursuit pass", r, f"≤ {TARGET_LARGE_OVER_SMALL}",
                         r <= TARGET_LARGE_OVER_SMALL))
     return out
 

@@ -4,6 +4,8 @@
 // gazeheat._worker.frame, then
 //   - fit_ms: the appearance and combined fits at the end of calibration (the
 //     "appearance_fit_ms" that calibration_finish reports), one figure per run;
+//   - pursuit_fit_ms: the same after the dots plus a smooth-pursuit pass (the plan's
+//     path, one frame every 33.3 ms from its settle time on, as the page sends them);
 //   - frame_ms per variant: one tracking frame through gazeheat._worker.frame
 //     (features, patch features, the variant's prediction, filter, conversions);
 //   - validation_frame_ms: one validation frame, where every variant predicts.
@@ -65,6 +67,7 @@ const pct = (times, p) => {
 };
 
 const fits = [];
+const pursuitFits = [];
 const frameMs = { landmark: [], appearance: [], combined: [] };
 const validationMs = [];
 let t = 0;
@@ -76,6 +79,7 @@ for (let run = 0; run < RUNS; run++) {
   }
   const summary = plain(api.calibration_finish());
   fits.push(summary.appearance_fit_ms);
+  pursuitFits.push(pursuitCalibration(targets));
   for (const variant of ["appearance", "combined"]) {
     if (summary.appearance_models[variant].error) throw new Error(summary.appearance_models[variant].error);
   }
@@ -101,8 +105,30 @@ for (let run = 0; run < RUNS; run++) {
   }
 }
 
+/** A calibration of the dots and a smooth-pursuit pass; its appearance fit time (ms). */
+function pursuitCalibration(targets) {
+  plain(api.calibration_start());
+  for (const target of targets) {
+    for (let k = 0; k < 45; k++, t += 33.3) frame(t, target.x_px, target.y_px, target);
+  }
+  const plan = plain(api.pursuit_plan());
+  const points = plan.points;
+  for (let s = plan.settle_ms; s < plan.duration_ms; s += 33.3, t += 33.3) {
+    const k = Math.min(points.length - 2, Math.floor(s / (points[1].t_ms - points[0].t_ms)));
+    const w = (s - points[k].t_ms) / (points[k + 1].t_ms - points[k].t_ms);
+    const x = points[k].x_px + w * (points[k + 1].x_px - points[k].x_px);
+    const y = points[k].y_px + w * (points[k + 1].y_px - points[k].y_px);
+    const index = plan.first_index + Math.floor(s / plan.segment_ms);
+    frame(t, x, y, { index, x_px: x, y_px: y });
+  }
+  const summary = plain(api.calibration_finish());
+  if (!(summary.pursuit?.segments > 0)) throw new Error("the pursuit pass was not used");
+  return summary.appearance_fit_ms;
+}
+
 console.log(JSON.stringify({
   fit_ms: { runs: fits, max: Math.max(...fits), median: pct(fits, 0.5) },
+  pursuit_fit_ms: { runs: pursuitFits, max: Math.max(...pursuitFits), median: pct(pursuitFits, 0.5) },
   frame_ms: Object.fromEntries(Object.entries(frameMs).map(([k, v]) =>
     [k, { median: pct(v, 0.5), p99: pct(v, 0.99), n: v.length }])),
   validation_frame_ms: { median: pct(validationMs, 0.5), p99: pct(validationMs, 0.99), n: validationMs.length },

@@ -2,7 +2,8 @@
 
 Run through `python3 build.py bench` (it builds dist/ and installs what is needed). With
 dist/ built, `.venv/bin/python bench/run.py --only accuracy` (or `--only appearance`) runs
-that part alone.
+that part alone; add `--reuse` to analyse the landmark dumps of earlier replays again
+without Chromium.
 
 Rows:
 - cold start: navigation → tracking ready, i.e. the first frame whose landmarks Python has
@@ -16,11 +17,14 @@ Rows:
   through the whole in-browser pipeline by tools/replay.py; the model variants and the
   simplest baseline evaluated on the replay's landmarks): errors, accuracy and precision
   on test targets that neither calibration nor validation saw, per head-motion level,
-  and large / small. Its full table is printed too and written to accuracy.json.
+  and large / small. Its full table is printed too and written to accuracy.json. Every
+  figure twice from the same replays: calibrated on the 9 dots alone (the recordings'
+  smooth-pursuit pass removed: the app's default) and on the dots plus the pass.
 - the gaze model variants of the appearance model (issue #7: landmark, appearance —
   ridge on eye-patch features —, combined, the one validation chooses, and a
   WebGazer-style patch-only ridge on 10x6 eyes) on the same replays' frame dumps, with
-  fit and per-frame cost in Pyodide (bench/appearance.py → appearance.json).
+  fit and per-frame cost in Pyodide (bench/appearance.py → appearance.json); dots only
+  and dots + pursuit, as above.
 - per-frame Python cost inside Pyodide (features + gaze model + filter, called from JS
   with a Float32Array as the worker does), and fixation detection (I-VT, I-DT) and
   filtering on one hour of 30 Hz samples in Pyodide: bench/pyodide_cost.mjs, in Node.
@@ -91,9 +95,10 @@ def sustained_fps(browser, url: str) -> dict:
         context.close()
 
 
-def part_only(bench, out_dir: Path, name: str) -> int:
-    """One benchmark module alone (accuracy or appearance): its table, its rows, NAME.json."""
-    results = bench.run()
+def part_only(bench, out_dir: Path, name: str, reuse: bool = False) -> int:
+    """One benchmark module alone (accuracy or appearance): its table, its rows, NAME.json.
+    ``reuse``: the existing landmark dumps, no replay in Chromium."""
+    results = bench.run(reuse=reuse)
     print(bench.table(results))
     print_rows(bench.rows(results))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -115,9 +120,13 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
     parts = {"accuracy": accuracy_bench, "appearance": appearance_bench}
     parser.add_argument("--only", choices=sorted(parts), help="run only this part (dist/ must be built)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --only: analyse the existing landmark dumps again (no Chromium)")
     args = parser.parse_args()
+    if args.reuse and not args.only:
+        parser.error("--reuse needs --only")
     if args.only:
-        return part_only(parts[args.only], args.out, args.only)
+        return part_only(parts[args.only], args.out, args.only, args.reuse)
     with serve_dist() as url, sync_playwright() as p:
         browser = launch(p, None)
         try:

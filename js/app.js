@@ -261,8 +261,9 @@ function onVideoFrame() {
     t_ms, landmarks: face.landmarks, matrix: face.matrix,
     image_w_px: video.videoWidth, image_h_px: video.videoHeight,
     target_index: collecting ? step.index : null,
-    target_x_px: collecting ? step.target.x_px : null,
-    target_y_px: collecting ? step.target.y_px : null,
+    // A pursuit frame's target is where the eyes trailing the dot look (step.lookedAt).
+    target_x_px: collecting ? (step.lookedAt ?? step.target).x_px : null,
+    target_y_px: collecting ? (step.lookedAt ?? step.target).y_px : null,
     eye_patches: patches,
   }, [face.landmarks.buffer, face.matrix.buffer, ...(patches ? [patches.buffer] : [])])
     .then(onSample, onEngineError);

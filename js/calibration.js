@@ -62,6 +62,7 @@ export class CalibrationRun {
  * @typedef {Object} PursuitStep   a CalibrationStep of the smooth-pursuit pass
  * @property {number} index        plan.first_index + the motion segment (first_index while still)
  * @property {Target} target       where the dot is at t_ms (interpolated along the path)
+ * @property {Target} lookedAt     where the eyes trailing it look: the dot plan.lag_ms earlier
  * @property {boolean} collecting  false while still and during the settle time
  * @property {number} fraction     0..1 progress through the motion (0 while still)
  * @property {boolean} moving      the dot is moving (drawn without the glide between dots)
@@ -87,8 +88,8 @@ export class PursuitRun {
     for (let i = 1; i < points.length; i++) {
       if (!(points[i].t_ms > points[i - 1].t_ms)) throw new Error("pursuit path times must increase");
     }
-    if (!(plan.segment_ms > 0) || !(plan.duration_ms > 0)) {
-      throw new Error("the pursuit plan needs positive segment_ms and duration_ms");
+    if (!(plan.segment_ms > 0) || !(plan.duration_ms > 0) || !(plan.lag_ms >= 0)) {
+      throw new Error("the pursuit plan needs positive segment_ms and duration_ms, and lag_ms >= 0");
     }
     this.plan = plan;
     this.points = points;
@@ -133,8 +134,9 @@ export class PursuitRun {
     if (t >= this.plan.duration_ms) return null;
     const moving = t >= 0;
     const index = this.plan.first_index + (moving ? Math.floor(t / this.plan.segment_ms) : 0);
-    return { index, target: this.positionAt(t), collecting: t >= this.plan.settle_ms,
-      fraction: moving ? t / this.plan.duration_ms : 0, moving, pursuit: true };
+    return { index, target: this.positionAt(t), lookedAt: this.positionAt(t - this.plan.lag_ms),
+      collecting: t >= this.plan.settle_ms, fraction: moving ? t / this.plan.duration_ms : 0, moving,
+      pursuit: true };
   }
 
   /**

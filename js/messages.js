@@ -82,12 +82,15 @@
  * @property {number} accuracy_deg
  * @property {number} precision_px    RMS sample-to-sample distance, CSS px
  * @property {number} precision_deg
+ * @property {number} mean_error_px   mean distance target -> each gaze sample, CSS px
+ * @property {number} mean_error_deg
  * @property {number} px_per_deg
  * @property {"excellent"|"good"|"fair"|"poor"} grade
  * @property {Array<{target_index: number, x_px: number, y_px: number, mean_x_px: number,
- *   mean_y_px: number, accuracy_deg: number, n_samples: number}>} targets
- * @property {{variants: Object<string, {accuracy_deg: ?number}>, chosen: string}} [models]
- *   each gaze model variant's accuracy and the one chosen (figures above are its own)
+ *   mean_y_px: number, accuracy_deg: number, mean_error_deg: number, n_samples: number}>} targets
+ * @property {{variants: Object<string, {accuracy_deg: ?number, mean_error_deg: ?number}>,
+ *   chosen: string}} [models]  each gaze model variant's accuracy and mean error, and the
+ *   one chosen (the lowest mean error; the figures above are its own)
  */
 
 /**
@@ -118,6 +121,8 @@
  * @property {number} settle_ms    frames this soon after the motion started carry no target
  * @property {number} segment_ms   motion time per target index
  * @property {number} duration_ms  motion time (the last point's t_ms)
+ * @property {number} lag_ms       the eyes trail the dot by this much: a frame's sample
+ *   target is where the dot was lag_ms before it
  * @property {Array<{t_ms: number, x_px: number, y_px: number}>} points  the path, t_ms from
  *   the motion's start; linear interpolation between points
  */

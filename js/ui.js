@@ -262,7 +262,8 @@ export function showValidation(v, demo, pursuit = null) {
   $("validation-grade").dataset.grade = v.grade;
   $("validation-numbers").textContent = `Accuracy ${v.accuracy_deg.toFixed(1)}° ` +
     `(${Math.round(v.accuracy_px)} px), precision ${v.precision_deg.toFixed(1)}° ` +
-    `(${Math.round(v.precision_px)} px), on ${v.targets.length} targets not used for calibration.`;
+    `(${Math.round(v.precision_px)} px), mean error ${v.mean_error_deg.toFixed(1)}° per sample, ` +
+    `on ${v.targets.length} targets not used for calibration.`;
   $("validation-demo-note").hidden = !demo;
   const models = validationModelsLine();
   models.textContent = modelsText(v.models);
@@ -310,14 +311,17 @@ export function showValidation(v, demo, pursuit = null) {
 
 /**
  * One line on the model variants validation compared (named as in the session's
- * `models`), the chosen one first, e.g. "Model: combined (1.2°) · landmark 1.4° ·
+ * `models`) by their mean error per sample (the accuracy in sessions from before it was
+ * kept), the chosen one first, e.g. "Model: combined (1.2°) · landmark 1.9° ·
  * appearance 2.0°"; "" without them.
- * @param {?{variants: Object<string, {accuracy_deg: ?number}>, chosen: string}} models
+ * @param {?{variants: Object<string, {accuracy_deg: ?number, mean_error_deg: ?number}>,
+ *   chosen: string}} models
  */
 export function modelsText(models) {
   if (!models?.variants?.[models.chosen]) return "";
   const deg = (name) => {
-    const err = models.variants[name].accuracy_deg;
+    const variant = models.variants[name];
+    const err = "mean_error_deg" in variant ? variant.mean_error_deg : variant.accuracy_deg;
     return err === null || err === undefined ? "—" : `${err.toFixed(1)}°`;
   };
   const others = Object.keys(models.variants).filter((name) => name !== models.chosen)

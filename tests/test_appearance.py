@@ -91,8 +91,11 @@ def numpy_design(np, trainer, model=None, landmark=None):
     for i, t in sorted(trainer._targets.items()):
         kept, _ = trainer._piece(t)
         X = np.array([[1.0, *t.feats[k]] for k in kept])
-        gx = np.full(len(kept), t.x_px)
-        gy = np.full(len(kept), t.y_px)
+        if t.xy is None:
+            gx, gy = np.full(len(kept), t.x_px), np.full(len(kept), t.y_px)
+        else:  # a pursuit segment: each frame's own target
+            gx, gy = (np.array([t.xy[k][axis] for k in kept]) for axis in (0, 1))
+        target = np.array([gx.mean(), gy.mean()])  # a dot's position, a segment's mean one
         if landmark is not None:
             inputs = np.array([t.inputs[k] for k in kept])
             d = inputs - np.array(landmark.input_mean)
@@ -102,7 +105,7 @@ def numpy_design(np, trainer, model=None, landmark=None):
             X = np.hstack([X, terms])
             gx = gx - d @ np.array(landmark.prior_x)
             gy = gy - d @ np.array(landmark.prior_y)
-        blocks.append((X, gx, gy, np.array([t.x_px, t.y_px])))
+        blocks.append((X, gx, gy, target))
     return blocks
 
 
@@ -197,14 +200,16 @@ def test_ridge_on_patches_matches_numpy_normal_equations(np):
     assert model.n_targets == 9 and model.n_used == sum(12 + i for i in range(9))
 
 
-def numpy_loto_choice(np, blocks, lambdas, solve):
+def numpy_loto_choice(np, blocks, lambdas, solve, folds=None):
     """The reference strength choice: LOTO RMS miss per axis, strongest first, a weaker
-    strength must beat the best by more than 2 %."""
+    strength must beat the best by more than 2 %. ``folds``: per target, its fold
+    (targets of one fold are left out together); default: each target alone."""
+    folds = list(range(len(blocks))) if folds is None else folds
     misses = {}
     for lam in lambdas:
         per = []
         for k, (X, gx, gy, target) in enumerate(blocks):
-            rest = blocks[:k] + blocks[k + 1:]
+            rest = [b for j, b in enumerate(blocks) if folds[j] != folds[k]]
             m = X.mean(axis=0)
             off = target - np.array([gx.mean(), gy.mean()])
             per.append([m @ solve(rest, lam, a) + off[a] - target[a] for a in (0, 1)])
@@ -369,6 +374,28 @@ def test_lambda_choice_matches_a_numpy_leave_one_target_out(np, noise):
     cx, cy, _ = numpy_fit(np, blocks, lam_x, lam_y)
     np.testing.assert_allclose(model.coef_x, cx, rtol=1e-7, atol=1e-7 * np.abs(cx).max())
     np.testing.assert_allclose(model.coef_y, cy, rtol=1e-7, atol=1e-7 * np.abs(cy).max())
+
+
+def test_pursuit_segments_are_left_out_four_at_a_time_like_numpy(np):
+    # 9 dots, then 10 segments of a dot moving along a line: the dots are left out one
+    # by one, the segments in folds of PURSUIT_CV_SEGMENTS consecutive ones.
+    rng = random.Random(21)
+    trainer, _ = collect(rng, frames=12, noise=40.0)
+    t = 10_000.0
+    for seg in range(10):
+        for k in range(12):
+            x, y = 150.0 + 100.0 * seg + 8.0 * k, 200.0 + 30.0 * seg
+            t += 33.3
+            assert trainer.add(t, C.PURSUIT_FIRST_INDEX + seg, x, y, draw_patches(x, y, rng, noise=40.0))
+    model = trainer.fit()
+    blocks = numpy_design(np, trainer)
+    folds = list(range(9)) + [100 + seg // C.PURSUIT_CV_SEGMENTS for seg in range(10)]
+    _, _, solve = numpy_fit(np, blocks, 1.0, 1.0)
+    (lam_x, lam_y), loto = numpy_loto_choice(np, blocks, C.APPEARANCE_LAMBDAS, solve, folds)
+    assert (model.lam_x, model.lam_y) == (lam_x, lam_y)
+    assert model.loto_px == pytest.approx(loto, rel=1e-7)
+    alone = numpy_loto_choice(np, blocks, C.APPEARANCE_LAMBDAS, solve)[1]
+    assert abs(alone - loto) > 1e-6 * loto  # the folds really differ from one-by-one
 
 
 def test_noisier_eyes_get_stronger_ridge_and_larger_errors():
@@ -646,14 +673,31 @@ def test_choose_model_lowest_error_ties_to_the_simpler():
 
 
 def test_choose_model_record_round_trip():
-    choice = choose_model({"combined": 1.2, "landmark": 2.0, "appearance": 1.5})
+    choice = choose_model({"combined": 1.2, "landmark": 2.0, "appearance": 1.5},
+                          {"combined": 0.9, "landmark": 0.8, "appearance": 1.1})
     d = choice.to_dict()
-    assert d == {"variants": {"landmark": {"accuracy_deg": 2.0}, "appearance": {"accuracy_deg": 1.5},
-                              "combined": {"accuracy_deg": 1.2}}, "chosen": "combined"}
+    assert d == {"variants": {"landmark": {"accuracy_deg": 0.8, "mean_error_deg": 2.0},
+                              "appearance": {"accuracy_deg": 1.1, "mean_error_deg": 1.5},
+                              "combined": {"accuracy_deg": 0.9, "mean_error_deg": 1.2}}, "chosen": "combined"}
     assert list(d["variants"]) == ["landmark", "appearance", "combined"]
     assert ModelChoice.from_dict(json.loads(json.dumps(d))) == choice
-    partial = choose_model({"landmark": 1.0, "appearance": None})
+    partial = choose_model({"landmark": 1.0, "appearance": None}, {"landmark": 0.7, "appearance": None})
     assert ModelChoice.from_dict(partial.to_dict()) == partial
+
+
+def test_choice_is_by_mean_error_not_accuracy():
+    # The landmark model's mean gaze sits closer to the targets, but its samples scatter.
+    choice = choose_model({"landmark": 2.4, "combined": 1.3}, {"landmark": 1.1, "combined": 1.2})
+    assert choice.chosen == "combined"
+    assert choice.to_dict()["variants"]["landmark"] == {"accuracy_deg": 1.1, "mean_error_deg": 2.4}
+
+
+def test_choices_stored_before_the_mean_error_compare_accuracies():
+    old = {"variants": {"landmark": {"accuracy_deg": 1.4}, "combined": {"accuracy_deg": 1.1}},
+           "chosen": "combined"}
+    choice = ModelChoice.from_dict(old)
+    assert choice.variants == {"landmark": 1.4, "combined": 1.1}
+    assert dict(choice.accuracy_deg) == {"landmark": 1.4, "combined": 1.1}
 
 
 @pytest.mark.parametrize("errors, message", [

@@ -105,6 +105,36 @@ def test_a_recording_with_a_pursuit_target_loads_and_interpolates():
     assert "path" not in rec.targets[0].to_dict()
 
 
+def test_calibration_targets_are_numbered_as_gazeheat_calibrates():
+    rec = load_recording(json.dumps(WITH_PURSUIT))
+    from gazeheat import constants as C
+    first = C.PURSUIT_FIRST_INDEX
+    assert rec.calibration_dots() == [(0, GOOD["targets"][0]["start_ms"])]
+    assert rec.calibration_target_at(GOOD["targets"][0]["start_ms"]) == (0, 128.0, 72.0)
+    # Pursuit segments every PURSUIT_SEGMENT_MS from start_ms, where the dot was
+    # PURSUIT_LAG_MS before the frame (the eyes trail it).
+    pursuit = rec.targets[1]
+    assert rec.calibration_target_at(3625) == pytest.approx((first, *pursuit.position_at(3625 - C.PURSUIT_LAG_MS)))
+    later = 3625 + C.PURSUIT_SEGMENT_MS + 10
+    assert rec.calibration_target_at(later) == pytest.approx((first + 1, *pursuit.position_at(later - C.PURSUIT_LAG_MS)))
+    assert rec.calibration_target_at(5500) is None  # validation
+    assert rec.calibration_target_at(3610) is None  # between targets
+
+
+def test_many_dots_are_numbered_by_rank_below_the_pursuit_numbers():
+    from gazeheat.constants import PURSUIT_FIRST_INDEX
+    dots = [{"phase": "validation", "x": 10, "y": 10, "start_ms": 10 * k, "end_ms": 10 * k + 5}
+            for k in range(PURSUIT_FIRST_INDEX)]
+    dots.append({"phase": "calibration", "x": 20, "y": 20, "start_ms": 20000, "end_ms": 20005})
+    rec = load_recording(json.dumps({**GOOD, "targets": dots}))
+    assert rec.calibration_dots() == [(0, 20000.0)] and rec.calibration_target_at(20001)[0] == 0
+    too_many = [{"phase": "calibration", "x": 20, "y": 20, "start_ms": 10 * k, "end_ms": 10 * k + 5}
+                for k in range(PURSUIT_FIRST_INDEX + 1)]
+    rec = load_recording(json.dumps({**GOOD, "targets": too_many}))
+    with pytest.raises(FormatError, match="can be told from pursuit segments"):
+        rec.calibration_target_at(1)
+
+
 def test_a_pursuit_path_may_miss_its_ends_by_rounding_only():
     assert load_recording(with_pursuit(start_ms=3599.5, end_ms=4600.9)).targets[1].path[0][0] == 3600
     with pytest.raises(FormatError, match=r"targets\[1\].path must cover"):

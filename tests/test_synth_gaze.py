@@ -1,4 +1,5 @@
-"""tools/synth_gaze.py: the synthetic recordings' 3-D head and scenario (no video is made)."""
+"""tools/synth_gaze.py: the synthetic recordings' 3-D head, scenario and smooth-pursuit pass
+(no video is made)."""
 
 import math
 import random
@@ -7,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gazeheat.calibration import calibration_pattern
+from gazeheat import constants as C
+from gazeheat.calibration import calibration_pattern, pursuit_path
+from gazeheat.recording import make_recording, validate_recording
 from gazeheat.validation import VALIDATION_POINTS
 
 
@@ -75,8 +78,13 @@ def test_a_turned_head_shows_parallax(sg, rig, np):
     assert nose_shift < eyes_shift < 0
 
 
+def _plan(sg, np, seed=0, pursuit_seed=None):
+    pursuit_rng = np.random.default_rng([seed, 2] if pursuit_seed is None else pursuit_seed)
+    return sg.plan_scenario(np.random.default_rng(seed), 5.0, pursuit_rng)
+
+
 def test_scenario_has_test_targets_nobody_calibrates_or_validates_on(sg, np):
-    targets, saccades, end_ms = sg.plan_scenario(np.random.default_rng(0), 5.0)
+    targets, _, _, end_ms = _plan(sg, np)
     phases = [t.phase for t in targets]
     n_cal, n_val = len(sg.CALIBRATION_FRACTIONS), len(sg.VALIDATION_FRACTIONS)
     assert phases == ["calibration"] * n_cal + ["validation"] * n_val + ["test"] * len(sg.TEST_FRACTIONS)
@@ -89,6 +97,96 @@ def test_scenario_has_test_targets_nobody_calibrates_or_validates_on(sg, np):
         if t.phase == "test":
             # At least 1.5 deg (60 px) from every calibration and validation point.
             assert min(math.dist((t.x, t.y), p) for p in seen) > 60.0
+
+
+def test_pursuit_pass_lies_between_calibration_and_validation(sg, np):
+    targets, pursuit, saccades, _ = _plan(sg, np)
+    last_dot = [t for t in targets if t.phase == "calibration"][-1]
+    first_validation = next(t for t in targets if t.phase == "validation")
+    # The dot appears when the last calibration target ends, waits, moves, and the first
+    # validation target's lead-in starts when it stops.
+    assert pursuit.appear_ms == last_dot.end_ms
+    assert pursuit.motion_start_ms == pursuit.appear_ms + C.PURSUIT_STILL_MS
+    assert pursuit.motion_end_ms == pursuit.motion_start_ms + C.PURSUIT_DURATION_MS
+    assert first_validation.start_ms == pursuit.motion_end_ms + sg.LEAD_IN_MS
+    # The path is the app's for the viewport.
+    assert np.array_equal(np.column_stack([pursuit.path_ms, pursuit.path_px]), np.array(pursuit_path(1280, 720)))
+    # One saccade takes the eyes to the path's start after the dot appears, as for a dot.
+    onto = [s for s in saccades if pursuit.appear_ms <= s.onset_ms < pursuit.motion_start_ms]
+    assert len(onto) == 1 and (onto[0].x1, onto[0].y1) == tuple(pursuit.path_px[0])
+    lo, hi = sg.SACCADE_LATENCY_MS
+    assert lo <= onto[0].onset_ms - pursuit.appear_ms <= hi
+    assert sg.PURSUIT_LAG_MS[0] <= pursuit.lag_ms <= sg.PURSUIT_LAG_MS[1]
+
+
+def test_pursuit_entry_follows_the_recording_contract(sg, np):
+    targets, pursuit, _, _ = _plan(sg, np, seed=3)
+    entry = pursuit.entry()
+    assert entry["phase"] == "pursuit"
+    assert entry["start_ms"] == pursuit.motion_start_ms + C.PURSUIT_SETTLE_MS
+    assert entry["end_ms"] == pursuit.motion_end_ms
+    times = [p["t_ms"] for p in entry["path"]]
+    assert times[0] == entry["start_ms"] and times[-1] == entry["end_ms"]
+    assert all(a < b for a, b in zip(times, times[1:]))
+    assert (entry["x"], entry["y"]) == (entry["path"][0]["x"], entry["path"][0]["y"])
+    # Each path point is where the dot is at that time (in the recording's clock).
+    for p in entry["path"][::17]:
+        assert np.allclose(pursuit.dot(p["t_ms"]), (p["x"], p["y"]), atol=1e-3)
+    # The package's recording checks accept it between the dots and the validation targets.
+    listed = sorted([t.to_dict() for t in targets if t.phase != "test"] + [entry], key=lambda t: t["start_ms"])
+    rec = validate_recording(make_recording("video.webm", 1280, 720, listed))
+    assert [t.phase for t in rec.targets].count("pursuit") == 1
+
+
+def test_eyes_follow_the_dot_with_a_lag_after_a_catch_up_saccade(sg, np):
+    _, pursuit, _, _ = _plan(sg, np, seed=1)
+    t0 = pursuit.motion_start_ms
+    t = t0 + np.arange(-300.0, C.PURSUIT_DURATION_MS + 500.0, 1000.0 / 30)
+    eyes = sg._pursuit_track(pursuit, t)
+    start = pursuit.path_px[0]
+    # Still on the start until pursuit begins.
+    assert np.allclose(eyes[t < t0 + pursuit.latency_after_ms], start)
+    # Before the catch-up saccade the eyes fall behind the lagged point...
+    behind = (t > t0 + pursuit.latency_after_ms + 30) & (t < t0 + pursuit.catch_up_after_ms)
+    lagged = pursuit.dot(t - pursuit.lag_ms)
+    gap = np.hypot(*(eyes - lagged).T)
+    assert gap[behind].min() > 2.0 and np.all(np.diff(gap[behind]) > 0)
+    # ...after it they are exactly on it (the saccade lasts under 60 ms at these distances)...
+    after = t > t0 + pursuit.catch_up_after_ms + 60
+    assert np.allclose(eyes[after], lagged[after])
+    # ...which trails the dot by lag_ms: on average lag x speed behind it while it moves.
+    moving = after & (t < pursuit.motion_end_ms - 100)
+    speed = np.hypot(*np.gradient(pursuit.dot(t), t, axis=0).T)  # px per ms
+    trail = np.hypot(*(pursuit.dot(t) - eyes).T)
+    assert trail[moving].mean() == pytest.approx((speed[moving] * pursuit.lag_ms).mean(), rel=0.05)
+    # At rest where the dot stopped once the lag has passed.
+    assert np.allclose(eyes[t > pursuit.motion_end_ms + pursuit.lag_ms], pursuit.path_px[-1])
+
+
+def test_gaze_track_carries_pursuit_noise_only_while_the_dot_moves(sg, np):
+    _, pursuit, saccades, end_ms = _plan(sg, np, seed=2)
+    t = np.arange(int(end_ms * sg.FPS / 1000.0)) * 1000.0 / sg.FPS
+    with_noise = sg._gaze_track(saccades, t, np.random.default_rng(5), pursuit, np.random.default_rng(6))
+    follow = (t >= pursuit.motion_start_ms) & (t < pursuit.motion_end_ms + pursuit.lag_ms)
+    ppd = sg.HEAD_DISTANCE_MM * math.tan(math.radians(1.0)) / (sg.SCREEN_W_MM / sg.VIEWPORT_W_PX)
+    off = np.hypot(*(with_noise[follow] - sg._pursuit_track(pursuit, t[follow])).T) / ppd
+    # Drift and pursuit noise together: ~0.18 deg RMS per axis, never more than ~1 deg.
+    assert 0.1 < np.sqrt(np.mean(off**2) / 2) < 0.4 and off.max() < 1.2
+    # Outside the pass the pursuit stream changes nothing.
+    other = sg._gaze_track(saccades, t, np.random.default_rng(5), pursuit, np.random.default_rng(7))
+    outside = (t < pursuit.motion_start_ms) | (t > pursuit.motion_end_ms)
+    assert np.array_equal(with_noise[outside], other[outside])
+    assert not np.array_equal(with_noise[follow], other[follow])
+
+
+def test_the_pursuit_stream_leaves_the_rest_of_the_scenario_alone(sg, np):
+    a_targets, a_pursuit, a_saccades, a_end = _plan(sg, np, seed=4, pursuit_seed=10)
+    b_targets, b_pursuit, b_saccades, b_end = _plan(sg, np, seed=4, pursuit_seed=11)
+    assert a_targets == b_targets and a_end == b_end
+    assert a_pursuit.lag_ms != b_pursuit.lag_ms
+    # Every saccade but the one onto the path's start is the same.
+    same = [(a, b) for a, b in zip(a_saccades, b_saccades) if not a_pursuit.appear_ms <= a.onset_ms < a_pursuit.motion_start_ms]
+    assert len(same) == len(a_saccades) - 1 and all(a == b for a, b in same)
 
 
 def test_recording_key_names_every_parameter_and_the_version(sg):

@@ -36,6 +36,12 @@ script needs only the standard library)::
     python tools/model_lab.py DUMP.json --json results.json
     python tools/model_lab.py DUMP.json --truth-head   # oracle, see above
     python tools/model_lab.py DUMP.json --head linear --smooth-head
+    python tools/model_lab.py DUMP.json --no-pursuit   # the dots alone
+
+``--no-pursuit`` removes the recording's smooth-pursuit entries (``"phase": "pursuit"``,
+synthetic generator version 3) before the analysis: the same dump calibrated on the dots
+alone. Without it a pursuit pass is calibrated on as ``gazeheat.replay`` does; the
+leave-one-target-out figures hold out dots only (pursuit segments stay in every fit).
 
 ``--pkg`` puts another checkout's ``py`` directory first on ``sys.path``, to compare the
 current model with an older one (e.g. ``git archive HEAD py/gazeheat | tar -x -C DIR``).
@@ -91,9 +97,18 @@ def read_truth(recording_dir: Path) -> list | None:
     return rows
 
 
-def build_replay(mods, dump: dict, recording_dir: Path, truth_head: bool = False, smooth_head: bool = False):
+def load_recording(recording_mod, recording_dir: Path, pursuit: bool = True):
+    """The checked recording; without ``pursuit``, its pursuit entries removed first."""
+    raw = json.loads((recording_dir / "recording.json").read_text())
+    if not pursuit:
+        raw["targets"] = [t for t in raw["targets"] if t.get("phase") != "pursuit"]
+    return recording_mod.validate_recording(raw)
+
+
+def build_replay(mods, dump: dict, recording_dir: Path, truth_head: bool = False, smooth_head: bool = False,
+                 pursuit: bool = True):
     replay_mod, recording_mod = mods[0], mods[1]
-    rec = recording_mod.load_recording((recording_dir / "recording.json").read_bytes())
+    rec = load_recording(recording_mod, recording_dir, pursuit)
     rp = replay_mod.Replay(rec)
     t0 = time.perf_counter()
     for fr in dump["frames"]:
@@ -161,8 +176,11 @@ def _use_truth_head(rp, recording_dir: Path) -> None:
 
 
 def collector(mods, rec, rp):
-    """The calibration samples as gazeheat.replay collects them (its own helper is
-    private and changes with it): every frame inside a calibration target."""
+    """The calibration samples as gazeheat.replay collects them (dots and pursuit
+    segments): its own (private) helper where it has one (an older gazeheat given by
+    ``--pkg`` may not), else every frame inside a calibration target."""
+    if hasattr(rp, "_collectors"):
+        return rp._collectors()[0]
     c = mods[2].CalibrationCollector()
     for index, target in rec.of_phase("calibration"):
         c.start_target(index, target.start_ms)
@@ -174,11 +192,14 @@ def collector(mods, rec, rp):
 
 
 def loto(mods, rec, rp, head: str | None = None) -> dict:
-    """Leave-one-calibration-target-out accuracy with the shipped fit."""
+    """Leave-one-calibration-target-out accuracy with the shipped fit: each dot held out
+    in turn (pursuit segments, whose target moves, stay in every fit)."""
     samples = list(collector(mods, rec, rp).samples)
+    first_pursuit = getattr(mods[2].C, "PURSUIT_FIRST_INDEX", math.inf)
     by_target: dict = {}
     for s in samples:
-        by_target.setdefault(s.target_index, []).append(s)
+        if s.target_index < first_pursuit:
+            by_target.setdefault(s.target_index, []).append(s)
     errors = {}
     for index, held in sorted(by_target.items()):
         rest = [s for s in samples if s.target_index != index]
@@ -237,9 +258,10 @@ def truth_error(session: dict, truth: list, rec, px_per_deg: float) -> dict | No
 
 
 def evaluate(mods, dump_path: Path, recording_dir: Path | None = None, do_loto: bool = True,
-             truth_head: bool = False, head: str | None = None, smooth_head: bool = False) -> dict:
+             truth_head: bool = False, head: str | None = None, smooth_head: bool = False,
+             pursuit: bool = True) -> dict:
     dump, recording_dir = load_dump(dump_path, recording_dir)
-    rec, rp, extract_ms = build_replay(mods, dump, recording_dir, truth_head, smooth_head)
+    rec, rp, extract_ms = build_replay(mods, dump, recording_dir, truth_head, smooth_head, pursuit)
     t0 = time.perf_counter()
     model = _fit(mods, collector(mods, rec, rp), head)
     fit_ms = 1000.0 * (time.perf_counter() - t0)
@@ -340,12 +362,14 @@ def main(argv=None) -> int:
     parser.add_argument("--head", choices=["geometric", "linear", "none"],
                         help="the gaze model's head model (default: GazeModel.fit's)")
     parser.add_argument("--smooth-head", action="store_true", help="low-pass the head measurements first")
+    parser.add_argument("--no-pursuit", action="store_true",
+                        help="remove the recording's smooth-pursuit entries: calibrate on the dots alone")
     args = parser.parse_args(argv)
     mods = _import_gazeheat(args.pkg)
     results = []
     for path in args.dumps:
         result = evaluate(mods, path, args.recording, not args.no_loto, args.truth_head, args.head,
-                          args.smooth_head)
+                          args.smooth_head, not args.no_pursuit)
         report(result, args.per_target)
         results.append(result)
     if len(results) > 1:

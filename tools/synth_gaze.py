@@ -8,8 +8,8 @@ the exact point the eyes were aimed at.
 Output: a recording directory in gazeheat's recording format v1 (``docs/recording.md``):
 
 * ``recording.json`` -- format, version, video, viewport, calibration and validation
-  targets; the generator's parameters and the test targets under the extra key
-  ``"synthetic"``.
+  targets and the smooth-pursuit pass; the generator's parameters and the test targets
+  under the extra key ``"synthetic"``.
 * ``video.webm`` -- VP8, yuv420p, 640x480, 30 fps; optionally ``video.y4m`` (the same
   frames, uncompressed) for Chromium's fake webcam.
 * ``truth.csv`` -- per frame: ``frame,t_ms,gaze_x_px,gaze_y_px,blink,head_yaw_deg,
@@ -82,7 +82,8 @@ large    10°    8°     5°     40 / 25 / 60 mm
 
 Scenario (times in ms from the first frame): the eyes rest on the screen centre for
 START_MS; then a 3x3 calibration grid at 10/50/90 % of the viewport (row-major from the
-top-left, like ``gazeheat.calibration.grid_targets``), then 5 validation targets the
+top-left, like ``gazeheat.calibration.grid_targets``), then the smooth-pursuit pass (see
+below), then 5 validation targets the
 calibration does not use, then 8 test targets (TEST_FRACTIONS) at least 1.5 deg from all
 of those and from the app's own validation points, each with the live app's timing: a
 LEAD_IN_MS lead-in in which
@@ -94,10 +95,24 @@ only calibration and validation targets: the test targets are listed under
 (duration 21 ms + 2.2 ms/deg) with a minimum-jerk profile; fixations carry a small slow
 drift (GAZE_JITTER_DEG). Blinks every 3-6 s, BLINK_MS long.
 
+The smooth-pursuit pass (generator version 3; the app's optional pass, shared contract
+in ``gazeheat.constants`` PURSUIT_*): the dot appears still at the start of
+``gazeheat.calibration.pursuit_path`` for the viewport and the eyes saccade to it as to a
+dot; after PURSUIT_STILL_MS it moves along the path for PURSUIT_DURATION_MS. The eyes
+start to follow after a pursuit latency at reduced speed, a catch-up saccade puts them
+on the path, and from then on they trail the dot by a lag drawn once per recording
+(PURSUIT_LAG_MS), with a little extra pursuit noise (PURSUIT_NOISE_DEG) on top of the
+fixational drift; after the motion they rest where the dot stopped until the first
+validation target. recording.json lists the pass as one ``"phase": "pursuit"`` target
+(``start_ms`` = motion start + PURSUIT_SETTLE_MS, the dot's path in the recording's
+clock), and its parameters under ``"synthetic"`` (``pursuit``). The pass draws from its
+own random stream, so every other part of the scenario keeps the times and saccade
+latencies of version 2 (shifted by the pass's length).
+
 Everything random comes from the seed (one stream for the scenario, head, blinks and
-lighting, a second one for the sensor noise); ffmpeg runs single-threaded and bit-exact,
-so one seed gives byte-identical files. The default 61 s clip (1830 frames) takes
-~75-110 s on a 2-core machine (~40 ms of Python per frame: ~20 to draw, the rest noise
+lighting, a second one for the sensor noise, a third one for the pursuit pass); ffmpeg
+runs single-threaded and bit-exact, so one seed gives byte-identical files. The default 74 s clip (2220 frames) takes
+~90-135 s on a 2-core machine (~40 ms of Python per frame: ~20 to draw, the rest noise
 and colour conversion; VP8 runs in parallel in ffmpeg). ``cached_recording`` keeps one directory per set of
 parameters and GENERATOR_VERSION (``recording_key``), so a rerun costs nothing.
 
@@ -147,6 +162,8 @@ except ImportError:
     import face_image  # run as a script, or with tools/ on sys.path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "py"))
+from gazeheat import constants as C  # noqa: E402
+from gazeheat.calibration import pursuit_path  # noqa: E402
 from gazeheat.recording import RecordingTarget as Target, make_recording  # noqa: E402
 
 __all__ = ["HEAD_MOTION", "Target", "cached_recording", "generate_recording", "main", "plan_scenario",
@@ -155,7 +172,8 @@ __all__ = ["HEAD_MOTION", "Target", "cached_recording", "generate_recording", "m
 GENERATOR = "gazeheat tools/synth_gaze.py"
 # 2: true 3-D head motion (a depth surface under a pinhole camera), head-motion levels,
 # test targets, a realistic 60-degree camera by default.
-GENERATOR_VERSION = 2
+# 3: a smooth-pursuit pass after the calibration dots (a "pursuit" target).
+GENERATOR_VERSION = 3
 
 # --- Frame (face_image: the same size and rate as the demo) ----------------------------
 WIDTH_PX = face_image.WIDTH_PX
@@ -304,6 +322,20 @@ GAZE_JITTER_TAU_MS = 400.0  # ...with this correlation time
 BLINK_FIRST_MS = (1000.0, 4000.0)  # first blink onset, uniform
 BLINK_INTERVAL_MS = (3000.0, 6000.0)  # onset to next onset, uniform
 BLINK_MS = 150.0  # lids close in 40 %, stay shut 10 %, open in 50 % of it
+# Smooth pursuit of the moving dot (times from the motion's start). Pursuit starts ~100-150 ms
+# after a target starts to move, at first too slowly, and a catch-up saccade ~200-300 ms
+# after motion onset removes the position error built up meanwhile (Lisberger, Morris &
+# Tychsen 1987, Annu. Rev. Neurosci. 10:97-129). In steady pursuit the eyes trail the
+# target; on a smooth, predictable path prediction keeps that delay well below the
+# visual-motor latency (Barnes & Asselman 1991, J. Physiol. 439:439-461), so each
+# recording draws one lag from 60-100 ms: 15-40 px (0.4-1 deg) behind the app's dot,
+# which moves at ~270 px/s on average (up to ~400 px/s, 10 deg/s) on this 1280 x 720 viewport.
+PURSUIT_LATENCY_MS = (100.0, 150.0)  # motion onset to pursuit onset, uniform
+PURSUIT_ONSET_GAIN = 0.5  # eye speed / dot speed before the catch-up saccade
+PURSUIT_CATCH_UP_MS = (200.0, 300.0)  # motion onset to the catch-up saccade, uniform
+PURSUIT_LAG_MS = (60.0, 100.0)  # steady-state lag behind the dot, uniform, one per recording
+PURSUIT_NOISE_DEG = 0.15  # pursuit's own position noise (Ornstein-Uhlenbeck), standard deviation...
+PURSUIT_NOISE_TAU_MS = 200.0  # ...and correlation time, on top of the fixational drift
 
 # --- Head motion, lighting, noise -----------------------------------------------------
 #: Head-motion levels: the largest yaw, pitch, roll (deg) and shift along X, Y, Z (mm) over
@@ -340,6 +372,44 @@ class _Saccade:
     y1: float
 
 
+@dataclass(frozen=True)
+class _Pursuit:
+    """The smooth-pursuit pass: the dot's path and how the eyes follow it. Times in ms of
+    the recording's clock except where relative to the motion start (``*_after_ms``,
+    ``path_ms``); positions in viewport px."""
+
+    appear_ms: float  # the dot appears, still, at the path's start
+    motion_start_ms: float
+    path_ms: np.ndarray  # (k,) times after the motion start, 0 .. PURSUIT_DURATION_MS
+    path_px: np.ndarray  # (k, 2)
+    lag_ms: float
+    latency_after_ms: float  # pursuit onset
+    catch_up_after_ms: float  # catch-up saccade onset
+
+    @property
+    def motion_end_ms(self) -> float:
+        return self.motion_start_ms + float(self.path_ms[-1])
+
+    def dot(self, t_ms) -> np.ndarray:
+        """(..., 2) the dot's position at recording times ``t_ms`` (still at the ends)."""
+        r = np.asarray(t_ms, float) - self.motion_start_ms
+        return np.stack([np.interp(r, self.path_ms, self.path_px[:, 0]),
+                         np.interp(r, self.path_ms, self.path_px[:, 1])], axis=-1)
+
+    def entry(self) -> dict:
+        """The recording's ``"phase": "pursuit"`` target (docs/recording.md): from the end of
+        the settling time to the end of the motion, with the path points in that interval
+        (the path's spacing divides the settling time, so both ends are path points)."""
+        start = self.motion_start_ms + C.PURSUIT_SETTLE_MS
+        keep = self.path_ms >= C.PURSUIT_SETTLE_MS - 1e-6
+        x, y = self.dot(start)
+        return {"phase": "pursuit", "x": round(float(x), 3), "y": round(float(y), 3),
+                "start_ms": start, "end_ms": self.motion_end_ms,
+                "path": [{"t_ms": round(self.motion_start_ms + float(t), 3), "x": round(float(px), 3),
+                          "y": round(float(py), 3)}
+                         for t, (px, py) in zip(self.path_ms[keep], self.path_px[keep])]}
+
+
 # --- Scenario --------------------------------------------------------------------------
 
 
@@ -357,23 +427,34 @@ def _saccade(onset_ms: float, x0: float, y0: float, x1: float, y1: float) -> _Sa
     return _Saccade(onset_ms, duration, x0, y0, x1, y1)
 
 
-def plan_scenario(rng: np.random.Generator, free_viewing_s: float) -> tuple[list[Target], list[_Saccade], float]:
-    """The scenario: (targets, saccades in time order, total duration in ms).
+def plan_scenario(rng: np.random.Generator, free_viewing_s: float,
+                  pursuit_rng: np.random.Generator) -> tuple[list[Target], _Pursuit, list[_Saccade], float]:
+    """The scenario: (targets, the pursuit pass, saccades in time order, total duration in ms).
 
     Targets cover the calibration, validation and test phases (phase "test" exists only
-    here and in the "synthetic" extras of recording.json); free viewing follows them and
-    has no targets. The gaze starts on the viewport's centre. Raises ValueError unless
+    here and in the "synthetic" extras of recording.json); the pursuit pass lies between
+    the last calibration and the first validation target; free viewing follows the test
+    targets and has no targets. The gaze starts on the viewport's centre. Everything
+    about the pursuit pass is drawn from ``pursuit_rng`` (so ``rng`` gives every other
+    part the same draws as without the pass). Raises ValueError unless
     0 <= ``free_viewing_s`` <= MAX_FREE_VIEWING_S (NaN included).
     """
     if not 0 <= free_viewing_s <= MAX_FREE_VIEWING_S:
         raise ValueError(f"free_viewing_s must be within 0..{MAX_FREE_VIEWING_S:g}, got {free_viewing_s!r}")
     targets: list[Target] = []
     saccades: list[_Saccade] = []
+    pursuit = None
     gx, gy = VIEWPORT_W_PX / 2, VIEWPORT_H_PX / 2
     t = START_MS
     phases = ([("calibration", f) for f in CALIBRATION_FRACTIONS] + [("validation", f) for f in VALIDATION_FRACTIONS]
               + [("test", f) for f in TEST_FRACTIONS])
     for phase, (fx, fy) in phases:
+        if phase == "validation" and pursuit is None:
+            pursuit = _plan_pursuit(pursuit_rng, t)
+            x0, y0 = pursuit.path_px[0]
+            saccades.append(_saccade(t + pursuit_rng.uniform(*SACCADE_LATENCY_MS), gx, gy, x0, y0))
+            gx, gy = (float(v) for v in pursuit.path_px[-1])  # where the dot stops
+            t = pursuit.motion_end_ms
         x, y = round(fx * VIEWPORT_W_PX, 3), round(fy * VIEWPORT_H_PX, 3)
         saccades.append(_saccade(t + rng.uniform(*SACCADE_LATENCY_MS), gx, gy, x, y))
         gx, gy = x, y
@@ -388,11 +469,47 @@ def plan_scenario(rng: np.random.Generator, free_viewing_s: float) -> tuple[list
         saccades.append(s)
         gx, gy = x, y
         t += s.duration_ms + rng.uniform(*FIXATION_MS)
-    return targets, saccades, end_ms
+    return targets, pursuit, saccades, end_ms
 
 
-def _gaze_track(saccades: list[_Saccade], t_ms: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(n, 2) gaze points, viewport px, at times t_ms: the saccade plan plus fixational drift."""
+def _plan_pursuit(rng: np.random.Generator, appear_ms: float) -> _Pursuit:
+    """The pursuit pass with its dot appearing at ``appear_ms``: the app's path for the
+    viewport, and this recording's pursuit latency, catch-up time and lag."""
+    points = np.array(pursuit_path(VIEWPORT_W_PX, VIEWPORT_H_PX), float)
+    return _Pursuit(appear_ms=appear_ms, motion_start_ms=appear_ms + C.PURSUIT_STILL_MS,
+                    path_ms=points[:, 0], path_px=points[:, 1:],
+                    latency_after_ms=rng.uniform(*PURSUIT_LATENCY_MS),
+                    catch_up_after_ms=rng.uniform(*PURSUIT_CATCH_UP_MS),
+                    lag_ms=rng.uniform(*PURSUIT_LAG_MS))
+
+
+def _pursuit_track(pursuit: _Pursuit, t_ms: np.ndarray) -> np.ndarray:
+    """(n, 2) where the eyes are while they follow the dot, at times ``t_ms`` from its
+    motion start on (before it: the path's start). Until the pursuit latency they stay on
+    the start; then they move PURSUIT_ONSET_GAIN as fast as the dot (delayed by the
+    latency) until the catch-up saccade (main-sequence duration, minimum-jerk profile)
+    takes them onto the path ``lag_ms`` behind the dot, where they stay; after the
+    motion that lagged point comes to rest where the dot stopped."""
+    start = pursuit.path_px[0]
+
+    def early(t):  # open-loop pursuit, too slow: the eyes fall behind (the dot is still before its start)
+        return start + PURSUIT_ONSET_GAIN * (pursuit.dot(t - pursuit.latency_after_ms) - start)
+
+    t_ms = np.asarray(t_ms, float)
+    before, steady = early(t_ms), pursuit.dot(t_ms - pursuit.lag_ms)
+    onset = np.array([pursuit.motion_start_ms + pursuit.catch_up_after_ms])
+    jump = _saccade(0.0, *early(onset)[0], *pursuit.dot(onset - pursuit.lag_ms)[0])
+    u = np.clip((t_ms - onset[0]) / jump.duration_ms, 0.0, 1.0)[:, None]
+    blend = u**3 * (10.0 - 15.0 * u + 6.0 * u * u)  # minimum-jerk, as the other saccades
+    return before + blend * (steady - before)
+
+
+def _gaze_track(saccades: list[_Saccade], t_ms: np.ndarray, rng: np.random.Generator,
+                pursuit: _Pursuit | None = None, pursuit_rng: np.random.Generator | None = None) -> np.ndarray:
+    """(n, 2) gaze points, viewport px, at times t_ms: the saccade plan plus fixational
+    drift; with ``pursuit``, from its motion start to the next saccade the eyes follow
+    the dot (``_pursuit_track``) and, while it moves, carry pursuit noise drawn from
+    ``pursuit_rng`` (required then)."""
     out = np.empty((len(t_ms), 2))
     gx, gy = VIEWPORT_W_PX / 2, VIEWPORT_H_PX / 2
     k = 0
@@ -407,8 +524,20 @@ def _gaze_track(saccades: list[_Saccade], t_ms: np.ndarray, rng: np.random.Gener
             if u < 1.0:
                 p = u**3 * (10.0 - 15.0 * u + 6.0 * u * u)  # minimum-jerk position profile
                 out[i] = s.x0 + p * (s.x1 - s.x0), s.y0 + p * (s.y1 - s.y0)
-    # Ornstein-Uhlenbeck drift in degrees, converted to px on the screen.
     px_per_deg = HEAD_DISTANCE_MM * math.tan(math.radians(1.0)) / _mm_per_px()
+    if pursuit is not None:
+        after = [s.onset_ms for s in saccades if s.onset_ms > pursuit.motion_start_ms]
+        follow = (t_ms >= pursuit.motion_start_ms) & (t_ms < (after[0] if after else math.inf))
+        out[follow] = _pursuit_track(pursuit, t_ms[follow])
+        moving = np.flatnonzero((t_ms >= pursuit.motion_start_ms + pursuit.latency_after_ms)
+                                & (t_ms <= pursuit.motion_end_ms))
+        decay = math.exp(-1000.0 / FPS / PURSUIT_NOISE_TAU_MS)
+        kick = PURSUIT_NOISE_DEG * math.sqrt(1.0 - decay * decay)
+        noise = pursuit_rng.standard_normal(2) * PURSUIT_NOISE_DEG  # stationary from the start
+        for i in moving:
+            out[i] += noise * px_per_deg
+            noise = decay * noise + kick * pursuit_rng.standard_normal(2)
+    # Ornstein-Uhlenbeck drift in degrees, converted to px on the screen.
     decay = math.exp(-1000.0 / FPS / GAZE_JITTER_TAU_MS)
     kick = GAZE_JITTER_DEG * math.sqrt(1.0 - decay * decay)
     drift = np.zeros(2)
@@ -973,10 +1102,11 @@ def generate_recording(
         raise FileNotFoundError(f"scikit-image wheel not found: {wheel_path}")
     out_dir = Path(out_dir)
     rng = np.random.default_rng(seed)
-    targets, saccades, end_ms = plan_scenario(rng, free_viewing_s)
+    pursuit_rng = np.random.default_rng([seed, 2])  # separate stream: the pass never shifts the rest
+    targets, pursuit, saccades, end_ms = plan_scenario(rng, free_viewing_s, pursuit_rng)
     n = int(math.ceil(end_ms * FPS / 1000.0))
     t_ms = np.arange(n) * 1000.0 / FPS
-    gaze = _gaze_track(saccades, t_ms, rng)
+    gaze = _gaze_track(saccades, t_ms, rng, pursuit, pursuit_rng)
     closure, in_blink = _blink_track(rng, t_ms, end_ms)
     yaw = _smooth_curve(rng, n, HEAD_SMOOTH_MS, motion["yaw_deg"])
     pitch = _smooth_curve(rng, n, HEAD_SMOOTH_MS, motion["pitch_deg"])
@@ -1022,7 +1152,7 @@ def generate_recording(
                                 *(f"{v:.3f}" for v in shift[k])])
                 eyes.writerow([k, f"{t_ms[k]:.3f}", *(f"{v:.3f}" for p in irises for v in p),
                                *(f"{o:.4f}" for o in openness), f"{closure[k]:.3f}"])
-        parts["json"].write_text(json.dumps(_recording_json(targets, seed, free_viewing_s, n, renderer,
+        parts["json"].write_text(json.dumps(_recording_json(targets, pursuit, seed, free_viewing_s, n, renderer,
                                                             head_motion), indent=1) + "\n")
     except BaseException:
         for part in parts.values():
@@ -1036,12 +1166,13 @@ def generate_recording(
     return paths["json"]
 
 
-def _recording_json(targets: list[Target], seed: int, free_viewing_s: float, n_frames: int,
+def _recording_json(targets: list[Target], pursuit: _Pursuit, seed: int, free_viewing_s: float, n_frames: int,
                     renderer: _Renderer, head_motion: str) -> dict:
     rig = renderer.rig
     r = lambda v, d=3: round(float(v), d)  # noqa: E731
     motion = HEAD_MOTION[head_motion]
-    listed = [t.to_dict() for t in targets if t.phase != "test"]
+    listed = sorted([t.to_dict() for t in targets if t.phase != "test"] + [pursuit.entry()],
+                    key=lambda t: t["start_ms"])
     tests = [{k: v for k, v in t.to_dict().items() if k != "phase"} for t in targets if t.phase == "test"]
     # The normative part is made (and checked) by the package's own recording writer.
     return {
@@ -1070,6 +1201,18 @@ def _recording_json(targets: list[Target], seed: int, free_viewing_s: float, n_f
                 "gaze_jitter_tau_ms": GAZE_JITTER_TAU_MS,
                 "blink_interval_ms": list(BLINK_INTERVAL_MS),
                 "blink_ms": BLINK_MS,
+            },
+            "pursuit": {
+                "appear_ms": r(pursuit.appear_ms),
+                "motion_start_ms": r(pursuit.motion_start_ms),
+                "motion_end_ms": r(pursuit.motion_end_ms),
+                "lag_ms": r(pursuit.lag_ms, 2),
+                "latency_ms": r(pursuit.latency_after_ms, 2),
+                "catch_up_saccade_ms": r(pursuit.catch_up_after_ms, 2),
+                "onset_gain": PURSUIT_ONSET_GAIN,
+                "noise_deg": PURSUIT_NOISE_DEG,
+                "noise_tau_ms": PURSUIT_NOISE_TAU_MS,
+                "times": "latency and catch_up_saccade after the motion start; the eyes trail the dot by lag",
             },
             "screen": {
                 "width_mm": SCREEN_W_MM,
@@ -1118,11 +1261,13 @@ def _recording_json(targets: list[Target], seed: int, free_viewing_s: float, n_f
                                "webm": f"VP8 crf {WEBM_CRF}, max {WEBM_BITRATE}"},
             "simulated": ["per-eye vergence on the gaze point", "foreshortened iris", "corneal reflection",
                           "upper lid following vertical gaze", "blinks", "saccades (main sequence)",
+                          "smooth pursuit (latency, catch-up saccade, lag, noise)",
                           "fixational drift", "head rotation and translation in 3-D (parallax, foreshortening)",
                           "lighting drift", "sensor noise", "VP8 compression"],
             "not_simulated": ["angle kappa", "corneal refraction", ("occlusion by the nose, ears and hair of a turning "
                                                                        "head (none at these angles)"), "shading changes of a turning head",
-                              "pupil size changes", "lower-lid motion", "motion blur", "rolling shutter",
+                              "pupil size changes", "lower-lid motion",
+                              "pursuit gain below 1 and anticipation of the dot's turns", "motion blur", "rolling shutter",
                               "auto-exposure and white balance", "glasses"],
         },
     }

@@ -39,7 +39,8 @@ model stores) is a penalty ``lam * n_targets * scale_j**2`` on column ``j``
 (``scale_j``: the column's spread over the calibration, floored; the landmark terms
 are standardised already and get ``lam * n_targets``); the strength per axis chosen
 from ``APPEARANCE_LAMBDAS`` by leave-one-target-out cross-validation (strongest first,
-a weaker one must lower the RMS miss by more than 2 %).
+a weaker one must lower the RMS miss by more than 2 %; smooth-pursuit segments are left
+out ``PURSUIT_CV_SEGMENTS`` consecutive ones at a time).
 
 Incremental. Each frame is reduced to its features when it arrives (the per-frame
 cost); each target's normal-equation pieces (``X^T W X`` of ``[1, f]``) are summed
@@ -447,9 +448,10 @@ class _Target:
     ``moving`` target (a smooth-pursuit segment) keeps each frame's position in
     ``xy``; ``x_px``/``y_px`` is then its first frame's."""
 
-    __slots__ = ("feats", "inputs", "piece", "piece_n", "x_px", "y_px", "xy")
+    __slots__ = ("fold", "feats", "inputs", "piece", "piece_n", "x_px", "y_px", "xy")
 
-    def __init__(self, x_px: float, y_px: float, moving: bool = False):
+    def __init__(self, x_px: float, y_px: float, moving: bool = False, fold: int = 0):
+        self.fold = fold  # targets with the same fold are left out together (see _solve)
         self.x_px, self.y_px = x_px, y_px
         self.xy = [] if moving else None  # (x_px, y_px) per frame of a moving target
         self.feats: list = []
@@ -532,7 +534,7 @@ class AppearanceTrainer:
         inputs = _vector(features)
         target = self._targets.get(index)
         if target is None:
-            target = self._targets[index] = _Target(x, y, moving=pursuit)
+            target = self._targets[index] = _Target(x, y, moving=pursuit, fold=_fold(index))
         elif not pursuit and (target.x_px, target.y_px) != (x, y):
             raise InputError(f"target {index} was at ({target.x_px}, {target.y_px}) px, "
                              f"now at ({x}, {y}) px")
@@ -784,7 +786,7 @@ class AppearanceTrainer:
         gy = [t - o for t, o in zip(ty, oy)]
         return _Block(weight=1.0, gram=g, bx=cross(cols, w, gx), by=cross(cols, w, gy),
                       mean=g[0][:], offset=(math.fsum(ox) / n, math.fsum(oy) / n),
-                      target=centre, cols=cols, goal=(gx, gy), frame_targets=(tx, ty))
+                      target=centre, cols=cols, goal=(gx, gy), frame_targets=(tx, ty), fold=target.fold)
 
     def _click_block(self, landmark, correction_px=(0.0, 0.0)) -> _Block:
         """All click samples as one block, each weighing ``CLICK_SAMPLE_WEIGHT``; the
@@ -865,56 +867,74 @@ def fit_variants(trainer, landmark_model) -> tuple:
 class ModelChoice:
     """Which gaze model variant a session uses, and why.
 
-    ``errors_deg``: ``((name, accuracy_deg or None), ...)`` in ``MODEL_VARIANTS``
-    order, one per variant that was tried (None: it could not be fitted or
-    validated). ``chosen``: the variant used. Stored in sessions as
-    ``{"variants": {name: {"accuracy_deg": ...}}, "chosen": name}``.
+    ``errors_deg``: ``((name, mean_error_deg or None), ...)`` in ``MODEL_VARIANTS``
+    order, one per variant that was tried: the validation's mean error (the mean
+    distance of the gaze samples from the targets, ``Validation.mean_error_deg``),
+    which the choice minimises; None: it could not be fitted or validated.
+    ``accuracy_deg``: the same variants' validation accuracy (offset of the mean gaze),
+    for reports. ``chosen``: the variant used. Stored in sessions as ``{"variants":
+    {name: {"accuracy_deg": ..., "mean_error_deg": ...}}, "chosen": name}``.
     """
 
     errors_deg: tuple
     chosen: str
+    accuracy_deg: tuple = ()
 
     @property
     def variants(self) -> dict:
+        """``{name: mean_error_deg or None}``: what the choice compared."""
         return dict(self.errors_deg)
 
     def to_dict(self) -> dict:
-        return {"variants": {name: {"accuracy_deg": err} for name, err in self.errors_deg},
+        accuracy = dict(self.accuracy_deg)
+        return {"variants": {name: {"accuracy_deg": accuracy.get(name), "mean_error_deg": err}
+                             for name, err in self.errors_deg},
                 "chosen": self.chosen}
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelChoice:
-        """Rebuild from ``to_dict`` output. Raises InputError on a missing key, an
-        unknown variant, an error that is not None or a finite number >= 0, or a
-        chosen variant that is not among the validated ones."""
+        """Rebuild from ``to_dict`` output. A variant without ``mean_error_deg`` (sessions
+        from before it was added, when the choice compared accuracies) is compared by its
+        ``accuracy_deg``. Raises InputError on a missing key, an unknown variant, an error
+        that is not None or a finite number >= 0, or a chosen variant that is not among
+        the validated ones."""
         _check.require_keys(d, ("variants", "chosen"), "model choice")
         variants = d["variants"]
         if not isinstance(variants, dict) or not variants:
             raise InputError(f"model choice.variants must be a non-empty dict, got {variants!r}")
-        errors = {}
+        errors, accuracy = {}, {}
         for name, entry in variants.items():
             if name not in C.MODEL_VARIANTS:
                 raise InputError(f"model choice.variants has unknown variant {name!r} "
                                  f"(known: {', '.join(C.MODEL_VARIANTS)})")
             _check.require_keys(entry, ("accuracy_deg",), f"model choice.variants.{name}")
-            err = entry["accuracy_deg"]
-            errors[name] = None if err is None else _check.non_negative(
-                err, f"model choice.variants.{name}.accuracy_deg")
+            values = {}
+            for key in ("accuracy_deg", "mean_error_deg"):
+                value = entry.get(key)
+                values[key] = None if value is None else _check.non_negative(
+                    value, f"model choice.variants.{name}.{key}")
+            accuracy[name] = values["accuracy_deg"]
+            errors[name] = values["mean_error_deg"] if "mean_error_deg" in entry else accuracy[name]
         chosen = d["chosen"]
         if not isinstance(chosen, str) or errors.get(chosen) is None:
             raise InputError(f"model choice.chosen must name a validated variant, got {chosen!r}")
-        return cls(tuple((n, errors[n]) for n in C.MODEL_VARIANTS if n in errors), chosen)
+        order = [n for n in C.MODEL_VARIANTS if n in errors]
+        return cls(tuple((n, errors[n]) for n in order), chosen, tuple((n, accuracy[n]) for n in order))
 
 
-def choose_model(validation_errors: dict) -> ModelChoice:
+def choose_model(validation_errors: dict, accuracy_deg: dict | None = None) -> ModelChoice:
     """Choose the gaze model variant with the lowest validation error.
 
-    ``validation_errors``: ``{variant name: accuracy_deg}`` with names from
+    ``validation_errors``: ``{variant name: mean_error_deg}`` with names from
     ``MODEL_VARIANTS`` (``"landmark"``, ``"appearance"``, ``"combined"``) and errors
-    in degrees (>= 0), or None for a variant that could not be fitted. Errors within
-    ``MODEL_CHOICE_TIE_DEG`` of the lowest count as ties, won by the simplest variant
-    (``MODEL_VARIANTS`` order). Raises InputError on an unknown name, a bad error, or
-    no variant with an error.
+    in degrees (>= 0), or None for a variant that could not be fitted. The mean error
+    (``Validation.mean_error_deg``) counts the jitter as well as the offset: a model
+    whose mean gaze sits on the target but scatters around it puts each sample, and so
+    the dot, the fixations and the heatmap, farther from where the person looked.
+    Errors within ``MODEL_CHOICE_TIE_DEG`` of the lowest count as ties, won by the
+    simplest variant (``MODEL_VARIANTS`` order). ``accuracy_deg``: optional ``{name:
+    accuracy_deg}`` kept in the result for reports. Raises InputError on an unknown
+    name, a bad error, or no variant with an error.
     """
     if not isinstance(validation_errors, dict):
         raise InputError(f"validation_errors must be a dict, got {type(validation_errors).__name__}")
@@ -928,7 +948,10 @@ def choose_model(validation_errors: dict) -> ModelChoice:
         raise InputError(f"no model variant has a validation error: {validation_errors!r}")
     best = min(e for _, e in known)
     chosen = next(n for n, e in known if e <= best + C.MODEL_CHOICE_TIE_DEG)
-    return ModelChoice(tuple((n, errors[n]) for n in C.MODEL_VARIANTS if n in errors), chosen)
+    order = [n for n in C.MODEL_VARIANTS if n in errors]
+    accuracy = accuracy_deg or {}
+    return ModelChoice(tuple((n, errors[n]) for n in order), chosen,
+                       tuple((n, accuracy.get(n)) for n in order))
 
 
 def accept_click(gaze_xy, click_xy, px_per_deg, max_deg=C.SELF_CALIBRATION_MAX_DEG) -> bool:
@@ -960,7 +983,8 @@ class _Block:
     prior offset per axis; ``target``: the target's (x, y) px (None for clicks);
     ``cols``: design columns; ``goal``: per frame, target minus prior offset per axis;
     ``frame_targets``: per axis, each frame's target (a smooth-pursuit segment's moves;
-    None for clicks).
+    None for clicks); ``fold``: blocks with the same fold are left out together in
+    cross-validation (see ``_fold``).
     """
 
     weight: float
@@ -973,6 +997,7 @@ class _Block:
     cols: list
     goal: tuple
     frame_targets: tuple | None = None
+    fold: int = 0
 
 
 def _vector(features):
@@ -1054,21 +1079,32 @@ def _solve(blocks: list, pen: list, lams_x, lams_y, cross_validate: bool) -> tup
     lam_x, lam_y = lams_x[0], lams_y[0]
     if cross_validate:
         targets = [b for b in blocks if b.target is not None]
+        folds: dict = {}
+        for k, b in enumerate(targets):
+            folds.setdefault(b.fold, []).append(k)
+        # Each fold's system without its targets, summed once for every strength.
+        left_out = []
+        for members in folds.values():
+            out = [targets[k] for k in members]
+            left_out.append((members,
+                             [[u - math.fsum(b.gram[i][j] for b in out) for j, u in enumerate(r)]
+                              for i, r in enumerate(total)],
+                             [u - math.fsum(b.bx[i] for b in out) for i, u in enumerate(tx)],
+                             [u - math.fsum(b.by[i] for b in out) for i, u in enumerate(ty)],
+                             weight - math.fsum(b.weight for b in out)))
         misses = {}
         for lam in set(lams_x) | set(lams_y):
-            mx, my = [], []
-            for b in targets:
-                a = [[u - v for u, v in zip(r, rb)] for r, rb in zip(total, b.gram)]
+            mx, my = [None] * len(targets), [None] * len(targets)
+            for members, a, bx, by, w in left_out:
                 try:
-                    low = cholesky(system(a, lam, weight - b.weight), _WHAT)
+                    low = cholesky(system(a, lam, w), _WHAT)
                 except CalibrationError:
-                    mx.append(None)
-                    my.append(None)
                     continue
-                cx = cho_solve(low, [u - v for u, v in zip(tx, b.bx)], _WHAT)
-                cy = cho_solve(low, [u - v for u, v in zip(ty, b.by)], _WHAT)
-                mx.append(dot(b.mean, cx) + b.offset[0] - b.target[0])
-                my.append(dot(b.mean, cy) + b.offset[1] - b.target[1])
+                cx, cy = cho_solve(low, bx, _WHAT), cho_solve(low, by, _WHAT)
+                for k in members:
+                    b = targets[k]
+                    mx[k] = dot(b.mean, cx) + b.offset[0] - b.target[0]
+                    my[k] = dot(b.mean, cy) + b.offset[1] - b.target[1]
             misses[lam] = (mx, my)
         lam_x = _pick(lams_x, {lam: m[0] for lam, m in misses.items()})
         lam_y = _pick(lams_y, {lam: m[1] for lam, m in misses.items()})
@@ -1080,6 +1116,17 @@ def _solve(blocks: list, pen: list, lams_x, lams_y, cross_validate: bool) -> tup
         low = cholesky(system(total, lam_y, weight), _WHAT)
     coef_y = cho_solve(low, ty, _WHAT)
     return coef_x, coef_y, lam_x, lam_y, loto, chosen
+
+
+def _fold(index: int) -> int:
+    """Cross-validation fold of target ``index``: a dot is its own fold; smooth-pursuit
+    segments are left out ``PURSUIT_CV_SEGMENTS`` consecutive ones at a time. Their
+    neighbours in time see nearly the same eyes, head and screen region, so leaving one
+    segment out alone would be optimistic (and ~4x as many solves at the end of a
+    calibration with a pursuit pass)."""
+    if index < C.PURSUIT_FIRST_INDEX:
+        return index
+    return C.PURSUIT_FIRST_INDEX + (index - C.PURSUIT_FIRST_INDEX) // C.PURSUIT_CV_SEGMENTS
 
 
 def _mean_miss(mx, my):

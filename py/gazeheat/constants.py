@@ -455,7 +455,9 @@ __all__ += [
     "PURSUIT_DURATION_MS",
     "PURSUIT_STILL_MS",
     "PURSUIT_SETTLE_MS",
+    "PURSUIT_LAG_MS",
     "PURSUIT_SEGMENT_MS",
+    "PURSUIT_CV_SEGMENTS",
     "PURSUIT_POINT_MS",
     "PURSUIT_MISS_DOT_MEDIANS",
     "PURSUIT_MISS_FLOOR_PX",
@@ -474,10 +476,17 @@ PURSUIT_STILL_MS = 1000.0
 #: Samples in the first this many ms of motion are dropped: pursuit starts ~100-200 ms
 #: after the target does and lags until a catch-up saccade brings the eyes onto it.
 PURSUIT_SETTLE_MS = 500.0
+#: Once they follow it, the eyes trail a moving dot by about this much (ms; steady-state
+#: smooth-pursuit lag is ~50-100 ms for slow, predictable targets): a pursuit frame's
+#: target is where the dot was this long before the frame.
+PURSUIT_LAG_MS = 80.0
 #: Each this many ms of motion is one pseudo-target (a "segment") for the per-target
 #: outlier cleaning and leave-one-target-out: the dot moves at most ~300 px in it, so
 #: a segment's samples spread like a dot target's, and one segment weighs like a dot.
 PURSUIT_SEGMENT_MS = 500.0
+#: The appearance models' cross-validation leaves out this many consecutive pursuit
+#: segments together (2 s of the path): neighbours see nearly the same eyes and head.
+PURSUIT_CV_SEGMENTS = 4
 #: Spacing (ms) of the path points handed to the page (it interpolates linearly
 #: between them: at 50 ms the chord of the path errs by under 1 px).
 PURSUIT_POINT_MS = 50.0

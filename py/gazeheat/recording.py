@@ -19,8 +19,10 @@ import math
 import zipfile
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 
 from . import _check
+from . import constants as C
 from .errors import FormatError
 
 __all__ = ["RECORDING_FORMAT", "RECORDING_VERSION", "RecordingTarget", "Recording",
@@ -97,6 +99,52 @@ class Recording:
     def of_phase(self, phase: str) -> list:
         """[(index, target)] of one phase, in time order."""
         return [(i, t) for i, t in enumerate(self.targets) if t.phase == phase]
+
+    def calibration_dots(self) -> list:
+        """``[(number, start_ms)]`` of the calibration dots, numbered as calibration
+        targets (see ``calibration_target_at``). Raises FormatError as it does."""
+        return [(self._numbers[i], t.start_ms) for i, t in self.of_phase("calibration")]
+
+    def calibration_target_at(self, t_ms: float):
+        """The calibration sample a frame at ``t_ms`` gives: ``(number, x, y)`` with the
+        target's number as gazeheat calibrates (``CalibrationCollector`` indices) and
+        where the eyes are taken to look (CSS px): a dot's position, or where a pursuit
+        target was ``PURSUIT_LAG_MS`` earlier (the eyes trail it); None outside
+        calibration and pursuit targets.
+
+        A dot is numbered by its index in ``targets`` (its rank among the dots when
+        some index reaches ``PURSUIT_FIRST_INDEX``); pursuit targets are cut into
+        segments of ``PURSUIT_SEGMENT_MS`` from their ``start_ms``, numbered
+        ``PURSUIT_FIRST_INDEX`` + k over all pursuit targets in time order, as the page
+        numbers them live. Raises FormatError when there are more dots than
+        ``PURSUIT_FIRST_INDEX`` (they could not be told from pursuit segments).
+        """
+        hit = self.target_at(t_ms)
+        if hit is None or hit[1].phase == "validation":
+            return None
+        index, target = hit
+        number = self._numbers[index]
+        if target.phase == "calibration":
+            return number, target.x, target.y
+        number += int((t_ms - target.start_ms) // C.PURSUIT_SEGMENT_MS)
+        return (number, *target.position_at(t_ms - C.PURSUIT_LAG_MS))
+
+    @cached_property
+    def _numbers(self) -> dict:
+        """Per calibration or pursuit target (index in ``targets``) its (first) number."""
+        dots = [i for i, _ in self.of_phase("calibration")]
+        if dots and dots[-1] >= C.PURSUIT_FIRST_INDEX:
+            if len(dots) > C.PURSUIT_FIRST_INDEX:
+                raise FormatError(f"the recording has {len(dots)} calibration targets, at most "
+                                  f"{C.PURSUIT_FIRST_INDEX} can be told from pursuit segments")
+            numbers = {i: rank for rank, i in enumerate(dots)}
+        else:
+            numbers = {i: i for i in dots}
+        following = C.PURSUIT_FIRST_INDEX
+        for i, target in self.of_phase("pursuit"):
+            numbers[i] = following
+            following += max(1, math.ceil((target.end_ms - target.start_ms) / C.PURSUIT_SEGMENT_MS))
+        return numbers
 
 
 def load_recording(text_or_bytes) -> Recording:

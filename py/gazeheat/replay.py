@@ -24,8 +24,6 @@ calibration dots keep their position in the recording's target list as their ind
 
 from __future__ import annotations
 
-import math
-
 from . import __version__, _check
 from . import constants as C
 from .appearance import (APPEARANCE_VARIANTS, AppearanceTrainer, EyePatches, choose_model,
@@ -97,8 +95,8 @@ class Replay:
         choice = None
         chosen = "landmark"
         if validations["landmark"] is not None:
-            choice = choose_model({v: None if r is None else r["accuracy_deg"]
-                                   for v, r in validations.items()})
+            choice = choose_model({v: None if r is None else r["mean_error_deg"] for v, r in validations.items()},
+                                  {v: None if r is None else r["accuracy_deg"] for v, r in validations.items()})
             chosen = choice.chosen
         samples = self._smoothed(raw[chosen])
         session = make_session(samples, self.recording.viewport_w_px, self.recording.viewport_h_px,
@@ -128,51 +126,24 @@ class Replay:
         return t_ms
 
     def _collectors(self) -> tuple:
-        """The calibration frames, in a ``CalibrationCollector`` and an
-        ``AppearanceTrainer`` (None when no frame has eye patches), dots and pursuit
-        segments. A dot's index is its position in the recording's targets, or, when
-        that reaches ``PURSUIT_FIRST_INDEX`` (over 1000 targets listed), its rank among
-        the calibration dots. Raises CalibrationError when there are more dots than
-        that."""
+        """The calibration frames, dots and pursuit segments numbered as
+        ``Recording.calibration_target_at``, in a ``CalibrationCollector`` and an
+        ``AppearanceTrainer`` (None when no frame has eye patches). Raises FormatError
+        as that does."""
         collector = CalibrationCollector()
         trainer = AppearanceTrainer() if any(f[3] is not None for f in self._frames) else None
-        targets = self.recording.of_phase("calibration")
-        dots = {i: i for i, _ in targets}
-        if targets and targets[-1][0] >= C.PURSUIT_FIRST_INDEX:
-            if len(targets) > C.PURSUIT_FIRST_INDEX:
-                raise CalibrationError(f"the recording has {len(targets)} calibration targets, "
-                                       f"at most {C.PURSUIT_FIRST_INDEX} can be told from pursuit segments")
-            dots = {i: rank for rank, (i, _) in enumerate(targets)}
-        for index, target in targets:
-            index = dots[index]
-            collector.start_target(index, target.start_ms)
+        for number, start_ms in self.recording.calibration_dots():
+            collector.start_target(number, start_ms)
             if trainer is not None:
-                trainer.start_target(index, target.start_ms)
-        first = self._pursuit_first_segments()
+                trainer.start_target(number, start_ms)
         for t_ms, features, _, feats in self._frames:
-            hit = self.recording.target_at(t_ms)
-            if features is None or hit is None or hit[1].phase not in ("calibration", "pursuit"):
+            hit = self.recording.calibration_target_at(t_ms) if features is not None else None
+            if hit is None:
                 continue
-            index, target = hit
-            x, y = target.x, target.y
-            if target.phase == "calibration":
-                index = dots[index]
-            else:
-                x, y = target.position_at(t_ms)
-                index = first[index] + int((t_ms - target.start_ms) // C.PURSUIT_SEGMENT_MS)
-            collector.add(t_ms, index, x, y, features)
+            collector.add(t_ms, *hit, features)
             if trainer is not None:
-                trainer.add_features(t_ms, index, x, y, feats, features)
+                trainer.add_features(t_ms, *hit, feats, features)
         return collector, trainer
-
-    def _pursuit_first_segments(self) -> dict:
-        """Per pursuit target (its index in the recording), the target index of its first
-        segment: ``PURSUIT_FIRST_INDEX`` plus the segments of the pursuit targets before."""
-        first, next_index = {}, C.PURSUIT_FIRST_INDEX
-        for index, target in self.recording.of_phase("pursuit"):
-            first[index] = next_index
-            next_index += max(1, math.ceil((target.end_ms - target.start_ms) / C.PURSUIT_SEGMENT_MS))
-        return first
 
     def _smoothed(self, raw) -> list:
         """One sample dict per frame; the filter restarts after every frame without gaze."""

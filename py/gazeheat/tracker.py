@@ -259,21 +259,21 @@ class GazeTracker:
     def pursuit_plan(self) -> dict:
         """The smooth-pursuit pass for the current viewport, for the page to run after
         the calibration dots: ``{"first_index", "still_ms", "settle_ms", "segment_ms",
-        "duration_ms", "points": [{"t_ms", "x_px", "y_px"}, ...]}`` (the constants
+        "duration_ms", "lag_ms", "points": [{"t_ms", "x_px", "y_px"}, ...]}`` (the constants
         ``PURSUIT_*`` and ``calibration.pursuit_path``; ``t_ms`` from the motion's
         start, positions between points by linear interpolation).
 
         The page shows the dot still at the first point for ``still_ms``, then moves it;
         frames from ``settle_ms`` after the motion started to its end are calibration
         frames with ``target_index = first_index + floor(t_since_motion /
-        segment_ms)`` and the dot's position at that frame (no per-target settling is
-        applied to them). Whether to run it at all is the ``smooth_pursuit`` setting's
+        segment_ms)`` and the dot's position ``lag_ms`` before that frame (where the eyes
+        trailing it look; no per-target settling is applied to them). Whether to run it at all is the ``smooth_pursuit`` setting's
         business (the page's); this works either way.
         """
         points = pursuit_path(self.viewport_w_px, self.viewport_h_px)
         return {"first_index": C.PURSUIT_FIRST_INDEX, "still_ms": C.PURSUIT_STILL_MS,
                 "settle_ms": C.PURSUIT_SETTLE_MS, "segment_ms": C.PURSUIT_SEGMENT_MS,
-                "duration_ms": C.PURSUIT_DURATION_MS,
+                "duration_ms": C.PURSUIT_DURATION_MS, "lag_ms": C.PURSUIT_LAG_MS,
                 "points": [{"t_ms": t, "x_px": x, "y_px": y} for t, x, y in points]}
 
     def start_calibration(self) -> None:
@@ -295,10 +295,10 @@ class GazeTracker:
 
     def finish_validation(self) -> dict:
         """Accuracy and precision on the validation targets of every fitted model
-        variant; the one with the lowest error (``appearance.choose_model``) predicts
-        from now on. Returns the chosen variant's ``Validation.to_dict()`` plus
+        variant; the one with the lowest mean error (``appearance.choose_model``)
+        predicts from now on. Returns the chosen variant's ``Validation.to_dict()`` plus
         ``"models"``: ``ModelChoice.to_dict()`` (each variant's ``accuracy_deg`` and
-        the ``"chosen"`` one); both are kept for the session. Raises CalibrationError
+        ``mean_error_deg``, and the ``"chosen"`` one); both are kept for the session. Raises CalibrationError
         when no target has samples."""
         if self._validating is None or self._recentring:
             raise CalibrationError("start_validation() was not called")
@@ -314,7 +314,8 @@ class GazeTracker:
                 if variant == "landmark":  # every variant sees the same frames
                     raise
                 results[variant] = None
-        choice = choose_model({v: None if r is None else r.accuracy_deg for v, r in results.items()})
+        choice = choose_model({v: None if r is None else r.mean_error_deg for v, r in results.items()},
+                              {v: None if r is None else r.accuracy_deg for v, r in results.items()})
         self._chosen = choice.chosen
         self._choice = choice
         self._validation = results[choice.chosen].to_dict()

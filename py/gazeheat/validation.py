@@ -2,7 +2,9 @@
 
 Per target, from the samples after the eyes have settled: **accuracy** is the distance
 between the target and the mean gaze (the systematic offset), **precision** the RMS of
-sample-to-sample distances (jitter), both in CSS px and in degrees of visual angle at
+sample-to-sample distances (jitter), and the **mean error** the mean distance of the
+samples from the target (offset and jitter together: how far one gaze sample lands
+from where the person looked), each in CSS px and in degrees of visual angle at
 ``px_per_deg``. Overall values are means over the targets; the grade puts the overall
 accuracy into words people understand.
 """
@@ -43,6 +45,8 @@ class TargetValidation:
     accuracy_deg: float
     precision_px: float
     precision_deg: float
+    mean_error_px: float
+    mean_error_deg: float
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -59,12 +63,15 @@ class Validation:
     precision_deg: float
     px_per_deg: float
     grade: str
+    mean_error_px: float
+    mean_error_deg: float
 
     def to_dict(self) -> dict:
         return {"targets": [t.to_dict() for t in self.targets], "accuracy_px": self.accuracy_px,
                 "accuracy_deg": self.accuracy_deg, "precision_px": self.precision_px,
                 "precision_deg": self.precision_deg, "px_per_deg": self.px_per_deg,
-                "grade": self.grade}
+                "grade": self.grade, "mean_error_px": self.mean_error_px,
+                "mean_error_deg": self.mean_error_deg}
 
 
 def validation_targets(width_px, height_px) -> list:
@@ -97,12 +104,16 @@ def validate_gaze(targets, px_per_deg: float = C.DEFAULT_PX_PER_DEG) -> Validati
         accuracy = math.hypot(mx - tx, my - ty)
         steps = [math.hypot(b[0] - a[0], b[1] - a[1]) ** 2 for a, b in zip(points, points[1:])]
         precision = math.sqrt(math.fsum(steps) / len(steps)) if steps else 0.0
+        error = math.fsum(math.hypot(x - tx, y - ty) for x, y in points) / len(points)
         results.append(TargetValidation(index, tx, ty, len(points), mx, my, accuracy,
-                                        accuracy / px_per_deg, precision, precision / px_per_deg))
+                                        accuracy / px_per_deg, precision, precision / px_per_deg,
+                                        error, error / px_per_deg))
     if not results:
         raise CalibrationError("no validation target has gaze samples (face not found?)")
     n = len(results)
     accuracy_px = math.fsum(r.accuracy_px for r in results) / n
     precision_px = math.fsum(r.precision_px for r in results) / n
+    error_px = math.fsum(r.mean_error_px for r in results) / n
     return Validation(tuple(results), accuracy_px, accuracy_px / px_per_deg, precision_px,
-                      precision_px / px_per_deg, px_per_deg, grade(accuracy_px / px_per_deg))
+                      precision_px / px_per_deg, px_per_deg, grade(accuracy_px / px_per_deg),
+                      error_px, error_px / px_per_deg)

@@ -54,7 +54,7 @@ def test_pursuit_run_timing_and_path(open_page):
         const points = [];
         for (let t = 0; t <= 12000; t += 50) points.push({t_ms: t, x_px: 100 + t / 10, y_px: 300});
         const plan = {first_index: 1000, still_ms: 1000, settle_ms: 500, segment_ms: 500,
-                      duration_ms: 12000, points};
+                      duration_ms: 12000, lag_ms: 80, points};
         const run = new PursuitRun(plan, 10000);
         const at = (t) => run.stepAt(t);
         let refused = null;
@@ -65,12 +65,13 @@ def test_pursuit_run_timing_and_path(open_page):
     }""")
     assert result["duration"] == 13000
     still = result["still"]
-    assert still == {"index": 1000, "target": {"x_px": 100, "y_px": 300}, "collecting": False,
-                     "fraction": 0, "moving": False, "pursuit": True}, still
+    assert still == {"index": 1000, "target": {"x_px": 100, "y_px": 300}, "lookedAt": {"x_px": 100, "y_px": 300},
+                     "collecting": False, "fraction": 0, "moving": False, "pursuit": True}, still
     assert result["start"]["moving"] and not result["start"]["collecting"]
     assert result["settling"]["index"] == 1000 and not result["settling"]["collecting"]
     first = result["first"]
     assert first["index"] == 1001 and first["collecting"] and first["target"]["x_px"] == 150
+    assert abs(first["lookedAt"]["x_px"] - 142) < 1e-9  # the dot 80 ms (8 px) earlier
     assert abs(result["mid"]["target"]["x_px"] - 152.5) < 1e-9  # between two points: linear
     assert result["last"]["index"] == 1023 and abs(result["last"]["target"]["x_px"] - 1299.9) < 1e-6
     assert result["done"] is None
