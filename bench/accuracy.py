@@ -426,24 +426,25 @@ def rows(results: dict) -> list:
         for key, label in (("accuracy_deg", "accuracy (offset of the mean)"),
                            ("filtered_mean_err_deg", "mean error, filtered output"),
                            ("mean_err_deg", "mean error, raw frames")):
-            out.append((f"gaze {label}, {level} head motion, deg", m[key],
+            out.append((f"landmark model: {label}, {level} head motion, deg", m[key],
                         f"≤ {TARGET_MEAN_DEG}" if goal else "", m[key] <= TARGET_MEAN_DEG if goal else None))
         out.append((f"  … precision, {level}, deg", m["precision_deg"], "", None))
     for key, label in (("accuracy_deg", "accuracy"), ("filtered_mean_err_deg", "filtered mean error"),
                        ("mean_err_deg", "raw mean error")):
         if s["large_over_small"]:
             r = s["large_over_small"][key]
-            out.append((f"gaze {label} large / small head motion", r, f"≤ {TARGET_LARGE_OVER_SMALL}",
+            out.append((f"landmark model: {label} large / small head motion", r, f"≤ {TARGET_LARGE_OVER_SMALL}",
                         r <= TARGET_LARGE_OVER_SMALL))
     p = results["summary"].get(PURSUIT, {}).get("gazeheat")
     if p:
         for level, m in p["levels"].items():
             goal = level == "medium"
-            out.append((f"gaze mean error, raw frames, {level}, dots + pursuit pass, deg", m["mean_err_deg"],
+            out.append((f"landmark model: mean error, raw frames, {level}, dots + pursuit pass, deg", m["mean_err_deg"],
                         f"≤ {TARGET_MEAN_DEG}" if goal else "", m["mean_err_deg"] <= TARGET_MEAN_DEG if goal else None))
         if p["large_over_small"]:
             r = p["large_over_small"]["mean_err_deg"]
-            out.append(("gaze raw mean error large / small, dots + pursuit pass", r, f"≤ {TARGET_LARGE_OVER_SMALL}",
+            out.append(("landmark model: raw mean error large / small, dots + pursuit pass", r,
+                        f"≤ {TARGET_LARGE_OVER_SMALL}",
                         r <= TARGET_LARGE_OVER_SMALL))
     return out
 

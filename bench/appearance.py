@@ -71,7 +71,8 @@ from gazeheat.features import extract_features  # noqa: E402
 from gazeheat.validation import validate_gaze  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from accuracy import CALIBRATIONS, LEVELS, calibrations, synth_gaze  # noqa: E402
+from accuracy import (CALIBRATIONS, LEVELS, TARGET_LARGE_OVER_SMALL, TARGET_MEAN_DEG,  # noqa: E402
+                      calibrations, synth_gaze)
 
 CACHE = ROOT / ".cache" / "recordings"
 #: WebGazer's ridge parameter (its regression's default), per calibration frame here.
@@ -102,6 +103,9 @@ Notes (read before trusting the ranking):
   (60-100 ms per recording) after one catch-up saccade, with little noise. Real pursuit
   has a gain below 1, more catch-up saccades and anticipation, and people lose the dot,
   so the gain "dots + pursuit" shows over "dots only" here is likely an upper bound.
+  gazeheat takes pursuit targets 80 ms back along the path (PURSUIT_LAG_MS), the
+  middle of the generator's lag range: both come from the same published range, and
+  that match flatters the pass too.
 - The WebGazer-style reference is our reimplementation of its model idea (ridge on
   10x6 eye images), on our aligned, normalised crops; WebGazer itself crops without
   aligning to the eye corners and equalises histograms instead."""
@@ -435,7 +439,8 @@ def table(results: dict) -> str:
 def rows(results: dict) -> list:
     """(name, value, target, met) rows for bench/run.py's table: per calibration, each
     variant's mean error over all recordings, and the landmark, combined and chosen ones
-    per head-motion level."""
+    per head-motion level; the issue's targets (medium ≤ 1.5°, large ≤ 1.3 × small) on
+    the chosen model, the one the app uses."""
     out = []
     for cal_name, s in results["summary"].items():
         for name, m in s["variants"].items():
@@ -443,8 +448,15 @@ def rows(results: dict) -> list:
         for level, per_variant in s["levels"].items():
             for name in ("landmark", "combined", "chosen"):
                 if name in per_variant:
-                    out.append((f"  … {name}, {level} head motion, {cal_name}, mean deg",
-                                per_variant[name]["mean_err_deg"], "", None))
+                    value = per_variant[name]["mean_err_deg"]
+                    goal = name == "chosen" and level == "medium"
+                    out.append((f"  … {name}, {level} head motion, {cal_name}, mean deg", value,
+                                f"≤ {TARGET_MEAN_DEG}" if goal else "", value <= TARGET_MEAN_DEG if goal else None))
+        chosen = {level: v["chosen"]["mean_err_deg"] for level, v in s["levels"].items() if "chosen" in v}
+        if "small" in chosen and "large" in chosen:
+            r = chosen["large"] / chosen["small"]
+            out.append((f"  … chosen, large / small head motion, {cal_name}", r, f"≤ {TARGET_LARGE_OVER_SMALL}",
+                        r <= TARGET_LARGE_OVER_SMALL))
         ok = s["combined_within_tie_of_best_single"]
         if ok:
             out.append((f"combined ≤ best single model + {C.MODEL_CHOICE_TIE_DEG:g}° (recordings), {cal_name}",
