@@ -25,10 +25,11 @@ validation accuracy is kept in the JSON, ``browser_validation_accuracy_px``), on
 calibration (``CALIBRATIONS``), from the same replay:
 
 * ``dots only``: the recording with its smooth-pursuit entries removed, i.e. the 9 dots
-  (the app without its optional pursuit pass);
+  (the app with its pursuit pass turned off);
 * ``dots + pursuit``: the dots and the pursuit pass (generator version 3: after the
   dots, the eyes follow a moving dot with a lag and a catch-up saccade), every frame
-  of the pass a calibration sample whose target is the dot's position then, numbered
+  of the pass a calibration sample whose target is where the dot was PURSUIT_LAG_MS
+  before (``Recording.calibration_target_at``), numbered
   in segments as ``gazeheat.replay`` does (``Calibration``). Only for recordings that
   have a pursuit entry.
 
@@ -417,8 +418,8 @@ def table(results: dict) -> str:
 
 def rows(results: dict) -> list:
     """(name, value, target, met) rows for bench/run.py's table: the shipped model's errors
-    per level and the ratios large / small (the issue's targets) with the dots alone (the
-    app's default), then its mean errors with the pursuit pass added."""
+    per level and the ratios large / small with the dots alone, then its mean errors with
+    the pursuit pass added (the app's default)."""
     s = results["summary"].get(DOTS, {}).get("gazeheat", {"levels": {}, "large_over_small": None})
     out = []
     for level, m in s["levels"].items():

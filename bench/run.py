@@ -19,7 +19,7 @@ Rows:
   on test targets that neither calibration nor validation saw, per head-motion level,
   and large / small. Its full table is printed too and written to accuracy.json. Every
   figure twice from the same replays: calibrated on the 9 dots alone (the recordings'
-  smooth-pursuit pass removed: the app's default) and on the dots plus the pass.
+  smooth-pursuit pass removed) and on the dots plus the pass (the app's default).
 - the gaze model variants of the appearance model (issue #7: landmark, appearance —
   ridge on eye-patch features —, combined, the one validation chooses, and a
   WebGazer-style patch-only ridge on 10x6 eyes) on the same replays' frame dumps, with

@@ -58,8 +58,8 @@ def test_objects_built_from_settings():
     assert heatmap_sigma_px(validate_settings({"heatmap_sigma_deg": 2.0}), 40.0) == 80.0
 
 
-def test_smooth_pursuit_is_a_switch_off_by_default():
+def test_smooth_pursuit_is_a_switch_on_by_default():
     spec = next(s for s in settings_schema() if s["key"] == "smooth_pursuit")
     assert spec["kind"] == "choice" and spec["label"] == "Smooth-pursuit pass"
-    assert default_settings()["smooth_pursuit"] == "off"
-    assert validate_settings({"smooth_pursuit": "on"})["smooth_pursuit"] == "on"
+    assert default_settings()["smooth_pursuit"] == "on"
+    assert validate_settings({"smooth_pursuit": "off"})["smooth_pursuit"] == "off"

@@ -103,7 +103,7 @@ SETTINGS = (
             help="While tracking, a click near the gaze dot (within "
                  f"{C.SELF_CALIBRATION_MAX_DEG:g}°) teaches the eye-image model where you "
                  "looked. Clicks far from the dot are ignored."),
-    Setting("smooth_pursuit", "Smooth-pursuit pass", "choice", "off", choices=SWITCH,
+    Setting("smooth_pursuit", "Smooth-pursuit pass", "choice", "on", choices=SWITCH,
             help="After the calibration dots, follow one dot with your eyes as it glides "
                  f"over the screen for {C.PURSUIT_DURATION_MS / 1000:g} s: many more "
                  "calibration samples, at more eye and head positions."),

@@ -30,7 +30,7 @@ drift correction (re-centre) corrects every variant from its own predictions on 
 target: the landmark model as ``GazeModel.recentred``, an appearance model by an
 offset (``AppearanceModel.recentred``: one target measures no scale).
 
-Smooth-pursuit pass (setting ``smooth_pursuit``, off by default; the page runs it):
+Smooth-pursuit pass (setting ``smooth_pursuit``, on by default; the page runs it):
 ``pursuit_plan`` gives the moving dot's path; its frames arrive as ordinary calibration
 frames with target indices from ``PURSUIT_FIRST_INDEX`` (one per ``PURSUIT_SEGMENT_MS``
 of motion), and feed the landmark and eye-image models like the dots (see
@@ -267,8 +267,9 @@ class GazeTracker:
         frames from ``settle_ms`` after the motion started to its end are calibration
         frames with ``target_index = first_index + floor(t_since_motion /
         segment_ms)`` and the dot's position ``lag_ms`` before that frame (where the eyes
-        trailing it look; no per-target settling is applied to them). Whether to run it at all is the ``smooth_pursuit`` setting's
-        business (the page's); this works either way.
+        trailing it look; no per-target settling is applied to them). Whether to run it
+        at all is the ``smooth_pursuit`` setting's business (the page's); this works
+        either way.
         """
         points = pursuit_path(self.viewport_w_px, self.viewport_h_px)
         return {"first_index": C.PURSUIT_FIRST_INDEX, "still_ms": C.PURSUIT_STILL_MS,
@@ -298,8 +299,8 @@ class GazeTracker:
         variant; the one with the lowest mean error (``appearance.choose_model``)
         predicts from now on. Returns the chosen variant's ``Validation.to_dict()`` plus
         ``"models"``: ``ModelChoice.to_dict()`` (each variant's ``accuracy_deg`` and
-        ``mean_error_deg``, and the ``"chosen"`` one); both are kept for the session. Raises CalibrationError
-        when no target has samples."""
+        ``mean_error_deg``, and the ``"chosen"`` one); both are kept for the session.
+        Raises CalibrationError when no target has samples."""
         if self._validating is None or self._recentring:
             raise CalibrationError("start_validation() was not called")
         entries = sorted(self._validating.items())

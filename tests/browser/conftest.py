@@ -65,7 +65,7 @@ def open_page(browsers, base_url):
         assert log.foreign() == [], f"requests left 127.0.0.1: {log.foreign()}"
 
 
-def calibrate_and_validate(page, timeout_s: float = 90.0, before_accept=None) -> tuple[dict, dict]:
+def calibrate_and_validate(page, timeout_s: float = 150.0, before_accept=None) -> tuple[dict, dict]:
     """Run the page's calibration and validation (the fake webcam's face), accept the
     result; return (calibration summary, validation result). ``before_accept(page)``
     runs while the validation dialog is open."""
@@ -97,3 +97,18 @@ def download_webcam_recording(page, tmp_path: Path) -> Path:
         assert sorted(z.namelist()) == ["recording.json", "webcam.webm"]
         z.extractall(directory)
     return directory
+
+
+def switch_setting(page, key: str, value: str | None = None) -> str:
+    """A setting as the settings panel shows it; with ``value``, choose it first and wait
+    until Python has applied it."""
+    from chromium import poll
+
+    page.click("#btn-settings")
+    select = f"#settings-form select[name={key}]"
+    if value is not None:
+        page.select_option(select, value)
+        poll(page, f"window.gazeheatDebug.settings && gazeheatDebug.settings.{key} === '{value}'", 10)
+    shown = page.eval_on_selector(select, "s => s.value")
+    page.click("#settings-close")
+    return shown

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from chromium import poll
-from conftest import calibrate_and_validate
+from conftest import calibrate_and_validate, switch_setting
 
 STARTUP_S = 90
 STIMULUS = Path(__file__).resolve().parents[1] / "data" / "stimulus_160x90.png"
@@ -80,10 +80,7 @@ def test_learn_from_clicks_accepts_clicks_near_the_gaze_only(open_page):
     time.sleep(0.5)
     assert page.evaluate("gazeheatDebug.clicks") == {"accepted": 0, "rejected": 0, "lastReason": None}
 
-    page.click("#btn-settings")
-    page.select_option("#settings-form select[name=learn_from_clicks]", "on")
-    poll(page, "window.gazeheatDebug.settings && gazeheatDebug.settings.learn_from_clicks === 'on'", 10)
-    page.click("#settings-close")
+    assert switch_setting(page, "learn_from_clicks", "on") == "on"
     ppd = page.evaluate("gazeheatDebug.calibration.px_per_deg")
 
     accepted = None

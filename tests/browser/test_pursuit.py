@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from chromium import VIEWPORT, poll
-from conftest import download_webcam_recording
+from conftest import download_webcam_recording, switch_setting
 
 from gazeheat.recording import load_recording
 from gazeheat.session import validate_session
@@ -19,13 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 STARTUP_S = 90
 # The dots (9 x 2.5 s, a retry of bad dots, the pursuit's 13 s) on a busy 2-core machine.
 CALIBRATION_S = 180
-
-
-def turn_pursuit_on(page) -> None:
-    page.click("#btn-settings")
-    page.select_option("#settings-form select[name=smooth_pursuit]", "on")
-    poll(page, "window.gazeheatDebug.settings && gazeheatDebug.settings.smooth_pursuit === 'on'", 10)
-    page.click("#settings-close")
 
 
 def wait_for_the_moving_dot(page) -> dict:
@@ -86,7 +79,7 @@ def test_pursuit_run_timing_and_path(open_page):
 def test_escape_cancels_the_pursuit_pass(open_page):
     page, _ = open_page("demo", "source=camera")
     poll(page, "window.gazeheatDebug.answered > 0", STARTUP_S)
-    turn_pursuit_on(page)
+    assert switch_setting(page, "smooth_pursuit") == "on"  # the default
     shown = wait_for_the_moving_dot(page)
     assert shown["hintShown"] and shown["mode"] == "pursuit", shown
     assert shown["pursuitText"] and not shown["dotsText"], shown
@@ -105,7 +98,7 @@ def test_escape_cancels_the_pursuit_pass(open_page):
 def test_pursuit_pass_calibrates_and_is_recorded_for_replay(open_page, tmp_path):
     page, _ = open_page("demo", "source=camera")
     poll(page, "window.gazeheatDebug.answered > 0", STARTUP_S)
-    turn_pursuit_on(page)
+    assert switch_setting(page, "smooth_pursuit") == "on"  # the default
     page.keyboard.press("w")
     poll(page, "document.getElementById('btn-webcam-rec').getAttribute('aria-pressed') === 'true'", 20)
     wait_for_the_moving_dot(page)
@@ -157,4 +150,17 @@ def test_pursuit_pass_calibrates_and_is_recorded_for_replay(open_page, tmp_path)
     session = validate_session(json.loads(out.read_text()))
     assert session["calibration_summary"]["pursuit"]["segments"] > 0, session["calibration_summary"]
     assert len(session["validation"]["targets"]) == 5
+    assert page.errors == []
+
+
+def test_turned_off_the_dots_alone_calibrate(open_page):
+    from conftest import calibrate_and_validate
+
+    page, _ = open_page("demo", "source=camera")
+    poll(page, "window.gazeheatDebug.answered > 0", STARTUP_S)
+    assert switch_setting(page, "smooth_pursuit", "off") == "off"
+    summary, validation = calibrate_and_validate(page)
+    assert "pursuit" not in summary, summary
+    assert page.evaluate("gazeheatDebug.pursuit") is None  # the moving dot never ran
+    assert summary["n_targets"] == 9 and "accuracy_deg" in validation
     assert page.errors == []

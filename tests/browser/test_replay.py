@@ -76,22 +76,25 @@ def test_a_webcam_recording_saved_by_the_page_replays(open_page, tmp_path):
     replay it: the recording format round trip through MediaRecorder's WebM."""
 
     from chromium import poll
-    from conftest import calibrate_and_validate, download_webcam_recording
+    from conftest import calibrate_and_validate, download_webcam_recording, switch_setting
 
     page, _ = open_page("demo", "source=camera")
     poll(page, "window.gazeheatDebug.answered > 0", 90)
+    switch_setting(page, "smooth_pursuit", "off")  # the dots alone (tests/browser/test_pursuit.py: with it)
     page.keyboard.press("w")
     poll(page, "document.getElementById('btn-webcam-rec').getAttribute('aria-pressed') === 'true'", 20)
     calibrate_and_validate(page)
     directory = download_webcam_recording(page, tmp_path)
     recording = json.loads((directory / "recording.json").read_text())
     phases = [t["phase"] for t in recording["targets"]]
-    assert phases == ["calibration"] * 9 + ["validation"] * 5
+    # Nine dots (and any dot shown again: a busy machine can starve one of frames), then five.
+    n_dots = phases.count("calibration")
+    assert n_dots >= 9 and phases == ["calibration"] * n_dots + ["validation"] * 5, phases
     out = tmp_path / "session.json"
     result = replay(directory, out)
     assert result.returncode == 0, result.stderr
     assert "decoded by webcodecs" in result.stdout  # MediaRecorder's unknown-size clusters
     session = validate_session(json.loads(out.read_text()))
-    assert session["calibration_summary"]["n_targets"] == 9
+    assert session["calibration_summary"]["n_targets"] == n_dots
     assert len(session["validation"]["targets"]) == 5
     assert len(session["samples"]) > 25 * (recording["targets"][-1]["end_ms"] / 1000)
