@@ -298,6 +298,17 @@ def _numpy_fit(np, samples, lambdas):
     return result
 
 
+def _assert_fit_matches_numpy(np, model, samples):
+    """``model`` (fitted to ``samples``) has the reference's strengths, coefficients and
+    leave-one-target-out misses."""
+    (bx, lx, mx), (by, ly, my) = _numpy_fit(np, samples, C.GAZE_MODEL_LAMBDAS)
+    assert (model.lam_x, model.lam_y) == (lx, ly)
+    assert np.allclose(model.coef_x, bx, rtol=1e-9, atol=1e-7)
+    assert np.allclose(model.coef_y, by, rtol=1e-9, atol=1e-7)
+    loto = [t.loto_err_px for t in model.per_target]
+    assert np.allclose(loto, np.hypot(mx, my), rtol=1e-9, atol=1e-7)
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_ridge_and_cross_validation_match_numpy(np, seed):
     rng = random.Random(seed)
@@ -306,12 +317,7 @@ def test_ridge_and_cross_validation_match_numpy(np, seed):
                if s.t_ms % 1000 < 33 * rng.randint(12, 25)]
     model = GazeModel.fit(samples)
     assert model.n_used == len(samples)
-    (bx, lx, mx), (by, ly, my) = _numpy_fit(np, samples, C.GAZE_MODEL_LAMBDAS)
-    assert (model.lam_x, model.lam_y) == (lx, ly)
-    assert np.allclose(model.coef_x, bx, rtol=1e-9, atol=1e-7)
-    assert np.allclose(model.coef_y, by, rtol=1e-9, atol=1e-7)
-    loto = [t.loto_err_px for t in model.per_target]
-    assert np.allclose(loto, np.hypot(mx, my), rtol=1e-9, atol=1e-7)
+    _assert_fit_matches_numpy(np, model, samples)
 
 
 def test_fixed_lambda_is_used_for_both_axes():
@@ -974,9 +980,4 @@ def test_fit_with_pursuit_matches_numpy(np, seed):
     samples = _samples(rng, noise=0.01, target_noise=0.01, per=25) + _pursuit(rng, noise=0.003)
     model = GazeModel.fit(samples)
     assert model.n_used == len(samples) and model.bad_targets == ()
-    (bx, lx, mx), (by, ly, my) = _numpy_fit(np, samples, C.GAZE_MODEL_LAMBDAS)
-    assert (model.lam_x, model.lam_y) == (lx, ly)
-    assert np.allclose(model.coef_x, bx, rtol=1e-9, atol=1e-7)
-    assert np.allclose(model.coef_y, by, rtol=1e-9, atol=1e-7)
-    loto = [t.loto_err_px for t in model.per_target]
-    assert np.allclose(loto, np.hypot(mx, my), rtol=1e-9, atol=1e-7)
+    _assert_fit_matches_numpy(np, model, samples)

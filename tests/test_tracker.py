@@ -555,12 +555,19 @@ def run_pursuit(tracker, face, t, patches=True, look=None):
     return t, kept
 
 
-def test_calibration_with_the_pursuit_pass(synth):
+def calibrate_with_pursuit(synth, seed):
+    """A tracker fed the dots and the pursuit pass (not yet fitted); with the face, the
+    time after the pass and the pursuit frames kept."""
     tracker = GazeTracker(W, H)
-    face = PatchFace(synth, seed=3, noise=0.004)
+    face = PatchFace(synth, seed=seed, noise=0.004)
     tracker.start_calibration()
     t = run_targets(tracker, face, tracker.calibration_targets(), 0.0)
     t, kept = run_pursuit(tracker, face, t)
+    return tracker, face, t, kept
+
+
+def test_calibration_with_the_pursuit_pass(synth):
+    tracker, face, t, kept = calibrate_with_pursuit(synth, seed=3)
     summary = tracker.finish_calibration()
     assert summary["n_targets"] == 9 and summary["bad_targets"] == []
     pursuit = summary["pursuit"]
@@ -575,11 +582,7 @@ def test_calibration_with_the_pursuit_pass(synth):
 
 
 def test_retrying_dots_keeps_the_pursuit_samples(synth):
-    tracker = GazeTracker(W, H)
-    face = PatchFace(synth, seed=4, noise=0.004)
-    tracker.start_calibration()
-    t = run_targets(tracker, face, tracker.calibration_targets(), 0.0)
-    t, _ = run_pursuit(tracker, face, t)
+    tracker, face, t, _ = calibrate_with_pursuit(synth, seed=4)
     first = tracker.finish_calibration()
     targets = tracker.retry_targets([2, 7])
     assert [x["index"] for x in targets] == [2, 7]
