@@ -127,6 +127,18 @@
  *   the motion's start; linear interpolation between points
  */
 
+/**
+ * The calibration summary's "pursuit" entry (gazeheat.calibration.GazeModel.summary),
+ * present after a smooth-pursuit pass.
+ * @typedef {Object} PursuitSummary
+ * @property {number} segments  segments used in the fit
+ * @property {number} dropped   segments left out (too few samples or not followed)
+ * @property {number} samples   samples of the used segments
+ * @property {?number} follow_r how well the eyes followed the dot over the whole pass
+ *   (the smaller per-axis correlation, -1..1; null when not judged); below
+ *   PURSUIT_MIN_FOLLOW_R every segment is left out
+ */
+
 /** Worker start-up phases, in order; each is reported to the page. */
 export const STARTUP_PHASES = Object.freeze([
   { name: "runtime", label: "Python runtime (Pyodide)" },

@@ -254,8 +254,8 @@ export function showCalibrationStep(step) {
  * Show accuracy, precision, grade and a picture of each target's error.
  * @param {import("./messages.js").ValidationResult} v
  * @param {boolean} demo  the demo video is the source
- * @param {?{segments: number, dropped: number, samples: number}} pursuit  the calibration
- *   summary's smooth-pursuit counts; null when there was no pursuit pass
+ * @param {?import("./messages.js").PursuitSummary} pursuit  the calibration summary's
+ *   smooth-pursuit entry; null when there was no pursuit pass
  */
 export function showValidation(v, demo, pursuit = null) {
   $("validation-grade").textContent = v.grade;
@@ -331,11 +331,18 @@ export function modelsText(models) {
 
 /**
  * One line on the smooth-pursuit pass's part in the fit, e.g. "Smooth-pursuit pass: 21
- * segments used, 2 left out (not followed well), 560 samples."; "" without it.
- * @param {?{segments: number, dropped: number, samples: number}} pursuit
+ * segments used, 2 left out (not followed well), 560 samples."; "" without it. When no
+ * segment was used, it says the whole pass was left out, and why.
+ * @param {?import("./messages.js").PursuitSummary} pursuit
  */
 export function pursuitText(pursuit) {
   if (!pursuit || typeof pursuit.segments !== "number") return "";
+  if (pursuit.segments === 0 && pursuit.dropped > 0) {
+    // follow_r is null when too few segments kept enough frames to judge the pass.
+    return pursuit.follow_r === null
+      ? "Smooth-pursuit pass left out: the face was not tracked well enough while the dot moved."
+      : "Smooth-pursuit pass left out: the eyes did not follow the moving dot.";
+  }
   const dropped = pursuit.dropped > 0 ? `, ${pursuit.dropped} left out (not followed well)` : "";
   return `Smooth-pursuit pass: ${pursuit.segments} segment${pursuit.segments === 1 ? "" : "s"} used` +
     `${dropped}, ${pursuit.samples} samples.`;

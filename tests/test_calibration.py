@@ -1,5 +1,6 @@
 """gazeheat.calibration: targets, ridge regression, collector and gaze model."""
 
+import json
 import math
 import random
 
@@ -15,6 +16,8 @@ from gazeheat.calibration import (
     GazeModel,
     Target,
     TargetFit,
+    _correlation,
+    _follow_r,
     calibration_pattern,
     grid_targets,
     pursuit_path,
@@ -574,6 +577,10 @@ def test_model_round_trip_predicts_the_same():
     assert d["inputs"] == list(VECTOR_NAMES)
     again = GazeModel.from_dict(d)
     assert again == model
+    # A model saved before follow_r was added: not judged.
+    assert d["pursuit_follow_r"] is None
+    older = GazeModel.from_dict({k: v for k, v in d.items() if k != "pursuit_follow_r"})
+    assert older == model and older.pursuit_follow_r is None
     inputs = _inputs(*_eyes_for(300, 500), hx=3.0, yaw=-1.0)
     assert again.predict_vector(inputs) == model.predict_vector(inputs)
 
@@ -586,7 +593,9 @@ def test_from_dict_rejects_bad_models():
                                                               "calibrate again"),
                                 ("input_scale", [0.0] + [1.0] * 7, "input_scale"),
                                 ("terms_y", ["1", "w"], "bad regression term"),
-                                ("correction", {"x_offset_px": 0}, "correction")):
+                                ("correction", {"x_offset_px": 0}, "correction"),
+                                ("pursuit_follow_r", 1.5, "pursuit_follow_r"),
+                                ("pursuit_follow_r", "high", "pursuit_follow_r")):
         bad = dict(d, **{key: value})
         with pytest.raises(InputError, match=message):
             GazeModel.from_dict(bad)
@@ -844,7 +853,8 @@ def test_pursuit_segments_are_targets_of_the_fit_and_summarised():
     n_seg = round((C.PURSUIT_DURATION_MS - C.PURSUIT_SETTLE_MS) / C.PURSUIT_SEGMENT_MS)
     assert segments == list(range(C.PURSUIT_FIRST_INDEX + 1, C.PURSUIT_FIRST_INDEX + 1 + n_seg))
     assert summary["n_targets"] == 9  # the dots
-    assert summary["pursuit"] == {"segments": n_seg, "dropped": 0, "samples": len(pursuit)}
+    assert summary["pursuit"] == {"segments": n_seg, "dropped": 0, "samples": len(pursuit),
+                                  "follow_r": pytest.approx(1.0, abs=0.01)}
     assert summary["n_samples"] == summary["n_used"] == len(dots) + len(pursuit)
     assert summary["bad_targets"] == []
     seg = [t for t in summary["per_target"] if t["target_index"] >= C.PURSUIT_FIRST_INDEX]
@@ -858,8 +868,8 @@ def test_pursuit_segments_are_targets_of_the_fit_and_summarised():
         assert t["loto_err_px"] < 15.0  # the first frame's target would be ~100 px off
     # Dots only: no pursuit field, as before.
     assert "pursuit" not in GazeModel.fit(dots).summary()
-    # The summary survives a save and load.
-    assert GazeModel.from_dict(model.to_dict()).summary() == summary
+    # The summary survives a save and load (follow_r too).
+    assert GazeModel.from_dict(json.loads(json.dumps(model.to_dict()))).summary() == summary
 
 
 def test_pursuit_helps_where_the_dots_cannot_tell_the_head_gain():
@@ -941,9 +951,10 @@ def test_bad_pursuit_segments_are_dropped_but_not_listed_as_bad_targets():
 
 
 def test_pursuit_segments_the_eyes_did_not_follow_are_dropped_before_the_fit():
-    # The eyes stayed on the centre while the dot moved: every segment but those near the
-    # centre is off by far more than the dots' misses; with most segments off, the LOTO
-    # rule alone could not tell (their misses would be the typical ones).
+    # The eyes stayed on the centre while the dot moved: the dots' model's mean gaze per
+    # segment does not go with the dot (follow_r ~ 0), so the whole pass is left out,
+    # the segments near the centre too; with most segments off, the LOTO rule alone
+    # could not tell (their misses would be the typical ones).
     rng = random.Random(36)
     dots = _samples(rng, noise=0.002)
     pursuit = _pursuit(rng, eyes=lambda x, y, yaw, pitch: _eyes_for(640, 360), noise=0.002)
@@ -951,12 +962,99 @@ def test_pursuit_segments_the_eyes_did_not_follow_are_dropped_before_the_fit():
     only_dots = GazeModel.fit(dots)
     summary = model.summary()
     assert summary["bad_targets"] == []
-    kept = [t for t in model.per_target if t.target_index >= C.PURSUIT_FIRST_INDEX and not t.bad]
-    assert summary["pursuit"]["dropped"] >= 20 and summary["pursuit"]["segments"] == len(kept)
-    assert all(math.hypot(t.x_px - 640, t.y_px - 360) < C.PURSUIT_MISS_FLOOR_PX + 20 for t in kept)
+    n_seg = len({s.target_index for s in pursuit})
+    assert summary["pursuit"]["segments"] == 0 and summary["pursuit"]["dropped"] == n_seg
+    assert summary["pursuit"]["samples"] == 0
+    assert abs(summary["pursuit"]["follow_r"]) < C.PURSUIT_MIN_FOLLOW_R
     dropped = [t for t in model.per_target if t.bad]
-    assert all(t.n_used == 0 and t.loto_err_px > C.PURSUIT_MISS_FLOOR_PX for t in dropped)
-    assert model.rms_px < only_dots.rms_px + 5.0
+    assert len(dropped) == n_seg and min(t.target_index for t in dropped) >= C.PURSUIT_FIRST_INDEX
+    for t in dropped:  # the dots' model's miss: the dot's distance from the centre
+        assert t.n_used == 0 and t.loto_err_px == pytest.approx(math.hypot(t.x_px - 640, t.y_px - 360), abs=20)
+    assert model.rms_px == pytest.approx(only_dots.rms_px)
+
+
+def _median(values):
+    v = sorted(values)
+    return 0.5 * (v[(len(v) - 1) // 2] + v[len(v) // 2])
+
+
+def test_eyes_that_did_not_follow_are_dropped_even_when_the_dots_fit_badly():
+    # Dots looked at loosely (a per-target offset of up to 0.08 eye widths, ~400 px): the
+    # dots' LOTO misses are large, so the per-segment rule alone would keep most segments
+    # of eyes that wandered about the centre while the dot moved. The whole-pass check
+    # does not depend on the misses' size.
+    rng = random.Random(41)
+    dots = _samples(rng, noise=0.002, target_noise=0.08)
+    limit = C.PURSUIT_MISS_DOT_MEDIANS * _median([t.loto_err_px for t in GazeModel.fit(dots).per_target])
+    pursuit = _pursuit(rng, noise=0.002, eyes=lambda x, y, yaw, pitch: _eyes_for(
+        640 + rng.uniform(-60, 60), 360 + rng.uniform(-40, 40)))
+    model = GazeModel.fit(dots + pursuit)
+    summary = model.summary()
+    n_seg = len({s.target_index for s in pursuit})
+    assert summary["pursuit"]["segments"] == 0 and summary["pursuit"]["dropped"] == n_seg
+    assert abs(summary["pursuit"]["follow_r"]) < C.PURSUIT_MIN_FOLLOW_R
+    assert all(i < C.PURSUIT_FIRST_INDEX for i in summary["bad_targets"])
+    misses = [t.loto_err_px for t in model.per_target if t.target_index >= C.PURSUIT_FIRST_INDEX]
+    assert sum(m < limit for m in misses) > n_seg / 2  # the relative rule would keep these
+
+
+@pytest.mark.parametrize("target_noise, kept", [(0.0, 1), (0.08, 23)])
+def test_eyes_that_followed_are_kept_when_the_dots_model_is_off_by_an_affine_map(target_noise, kept):
+    # During the pursuit the eyes follow the dot, but the dots' model reads them 0.6 times
+    # as far from the centre and shifted (as if the eyes' mapping changed after the dots):
+    # the correlation is untouched, the pass is judged followed. Then the per-segment
+    # rule decides: with tight dots (small LOTO) it still drops the far-off segments,
+    # with loose dots it keeps them all.
+    rng = random.Random(41)
+    dots = _samples(rng, noise=0.002, target_noise=target_noise)
+    pursuit = _pursuit(rng, noise=0.002, eyes=lambda x, y, yaw, pitch: _eyes_for(
+        640 + 0.6 * (x - 640) + 60, 360 + 0.6 * (y - 360) - 40))
+    summary = GazeModel.fit(dots + pursuit).summary()
+    assert summary["pursuit"]["follow_r"] > 0.99
+    assert summary["pursuit"]["segments"] >= kept and summary["bad_targets"] == []
+
+
+def test_follow_r_is_not_judged_with_few_segments_or_targets_that_do_not_move():
+    # Only 3 segments with samples (a face found in few frames): the pass is not judged,
+    # the per-segment rule alone decides, and the summary says so with null.
+    rng = random.Random(36)
+    dots = _samples(rng, noise=0.002)
+    stay = _pursuit(rng, eyes=lambda x, y, yaw, pitch: _eyes_for(640, 360), noise=0.002)
+    few = [s for s in stay if s.target_index < C.PURSUIT_FIRST_INDEX + 4]
+    summary = GazeModel.fit(dots + few).summary()
+    assert summary["pursuit"]["follow_r"] is None
+    assert summary["pursuit"]["segments"] + summary["pursuit"]["dropped"] == 3
+    # A dot that moves only across: nothing to correlate on y.
+    flat = [CalibrationSample(s.t_ms, s.target_index, s.target_x_px, 360.0, _inputs(*_eyes_for(s.target_x_px, 360.0)))
+            for s in _pursuit(rng, noise=0.002)]
+    assert GazeModel.fit(dots + flat).summary()["pursuit"]["follow_r"] is None
+    # Dots only: no pursuit, nothing judged.
+    assert GazeModel.fit(dots).pursuit_follow_r is None
+
+
+def test_follow_r_helpers_match_numpy(np):
+    rng = np.random.default_rng(7)
+    for n in (2, 4, 23, 60):
+        for _ in range(20):
+            a = rng.normal(size=n) * rng.uniform(0.1, 500)
+            b = 0.7 * a + rng.normal(size=n) * rng.uniform(0.1, 500) + rng.uniform(-1000, 1000)
+            assert _correlation(list(a), list(b)) == pytest.approx(np.corrcoef(a, b)[0, 1], abs=1e-12)
+            if n >= 4:
+                means = rng.uniform(0, 1500, size=(n, 4))
+                want = min(np.corrcoef(means[:, 0], means[:, 2])[0, 1], np.corrcoef(means[:, 1], means[:, 3])[0, 1])
+                assert _follow_r([tuple(m) for m in means]) == pytest.approx(want, abs=1e-12)
+    assert _correlation([1.0, 2.0, 3.0], [2.0, 4.0, 6.0]) == 1.0
+    assert _correlation([1.0, 2.0, 3.0], [6.0, 4.0, 2.0]) == -1.0
+    # Undefined: too few values or a constant sequence (numpy says nan).
+    assert _correlation([1.0], [2.0]) is None
+    assert _correlation([0.1, 0.1, 0.1], [1.0, 2.0, 3.0]) is None
+    assert _correlation([1.0, 2.0, 3.0], [5.0, 5.0, 5.0]) is None
+    # Not judged: fewer than 4 segments, or a target axis that does not vary.
+    moving = [(x, 2 * x, x, (x * 7) % 5) for x in (1.0, 2.0, 3.0, 4.0, 5.0)]
+    assert _follow_r(moving[:3]) is None and _follow_r(moving) is not None
+    assert _follow_r([(x, y, tx, 300.0) for x, y, tx, _ in moving]) is None
+    # Judged, but a gaze that does not move on an axis did not follow there: r = 0.
+    assert _follow_r([(x, 100.0, tx, ty) for x, _, tx, ty in moving]) == 0.0
 
 
 def test_pursuit_segments_do_not_count_towards_the_fewest_targets():

@@ -573,6 +573,7 @@ def test_calibration_with_the_pursuit_pass(synth):
     pursuit = summary["pursuit"]
     # (12 s - 0.5 s settle) / 0.5 s segments, ~15 frames each, all kept.
     assert pursuit["segments"] + pursuit["dropped"] == 23 and pursuit["segments"] >= 21
+    assert pursuit["follow_r"] > 0.9  # the eyes followed the dot
     assert 300 <= pursuit["samples"] <= kept <= 23 * 16
     # The eye-image models train on every moving frame too (each at its own position).
     for m in summary["appearance_models"].values():
@@ -620,6 +621,8 @@ def test_segments_the_eyes_did_not_follow_are_left_out_of_every_model(synth):
     t, _ = run_pursuit(tracker, face, t, look=lambda x, y: (W / 2, H / 2))  # eyes stay put
     summary = tracker.finish_calibration()
     assert summary["bad_targets"] == [] and summary["pursuit"]["dropped"] >= 20
+    # Left out as a whole: the dots' model's gaze did not go with the dot.
+    assert summary["pursuit"]["segments"] == 0 and abs(summary["pursuit"]["follow_r"]) < C.PURSUIT_MIN_FOLLOW_R
     excluded = tracker.model.excluded_targets
     assert len(excluded) == summary["pursuit"]["dropped"] and min(excluded) >= C.PURSUIT_FIRST_INDEX
     for m in summary["appearance_models"].values():

@@ -64,17 +64,23 @@ and left out of the final fit while enough targets remain.
 Smooth pursuit (``pursuit_path``, issue #3): after the dots, one dot moves along a
 smooth path and every frame's target is its position then. Each ``PURSUIT_SEGMENT_MS``
 of motion is one target (index ``PURSUIT_FIRST_INDEX`` + k) for cleaning, weighting
-(it weighs 1, like a dot) and LOTO (its mean prediction against its mean position). A
-segment is bad when it has too few samples, when the model fitted to the dots alone
-misses it by far more than it misses the dots (``PURSUIT_MISS_DOT_MEDIANS``,
-``PURSUIT_MISS_FLOOR_PX``: the eyes did not follow the dot; checked first, since when
-most segments are off the LOTO rule cannot tell), or by the LOTO rule of the dots. A
-bad segment is left out of the fit but not listed in ``bad_targets`` (the page cannot
-show a moving dot again), only counted in ``summary()["pursuit"]``; its
-``loto_err_px`` is the dots' model's miss when that dropped it. ``min_targets``
-counts dot targets only: pursuit segments add samples to a calibration of the dots,
-they do not replace it (one path, followed with lag and catch-up saccades, and the
-page shows only dots again when a fit fails).
+(it weighs 1, like a dot) and LOTO (its mean prediction against its mean position).
+A segment with too few samples is bad. The model fitted to the dots alone then judges
+the others, first the pass as a whole, model-free: per screen axis the correlation
+across segments between that model's mean gaze and the dot's mean position
+(``follow_r``, the smaller of the two; an affine misfit of the dots' model leaves it
+high, eyes that did not follow leave it near 0). Below ``PURSUIT_MIN_FOLLOW_R`` every
+segment is bad, however large the dots' own misses are. Not judged (``follow_r``
+None) with fewer than 4 usable segments or a dot that did not move on an axis. Then
+each segment is bad when the dots' model misses it by far more than it misses the dots
+(``PURSUIT_MISS_DOT_MEDIANS``, ``PURSUIT_MISS_FLOOR_PX``: the eyes left the dot;
+checked before the LOTO rule, since when most segments are off it cannot tell), or by
+the LOTO rule of the dots. A bad segment is left out of the fit but not listed in
+``bad_targets`` (the page cannot show a moving dot again), only counted in
+``summary()["pursuit"]`` (with ``follow_r``); its ``loto_err_px`` is the dots' model's
+miss when that dropped it. ``min_targets`` counts dot targets only: pursuit segments
+add samples to a calibration of the dots, they do not replace it (one path, followed
+with lag and catch-up saccades, and the page shows only dots again when a fit fails).
 
 ``GazeModel.recentred`` adds a drift correction (offset, or offset and scale) from a
 few (predicted, target) pairs, without a new calibration.
@@ -154,6 +160,11 @@ _OUTLIER_INPUTS = ("u", "v", "upper_lid")
 
 # Consistency constant: 1.4826 * MAD estimates the standard deviation of Gaussian data.
 _MAD_TO_SD = 1.4826
+
+# Fewest pursuit segments ``_follow_r`` judges: over 2 or 3 points a correlation is
+# near +-1 by chance (a whole pass has ~23 segments; with few usable ones the face was
+# mostly lost, and the per-segment rule alone decides).
+_FOLLOW_MIN_SEGMENTS = 4
 
 
 @dataclass(frozen=True)
@@ -511,7 +522,8 @@ class GazeModel:
     ``x = x_offset_px + x_scale * x_model`` (identity after ``fit``).
     ``reference``: the geometric head model's ``HeadReference``, or None (a
     ``"linear"``/``"none"`` head model, or a version 2 model): the polynomial then
-    gives screen px directly.
+    gives screen px directly. ``pursuit_follow_r``: how well the eyes followed the
+    smooth-pursuit dot (see ``summary``), or None (not judged, or no pursuit).
     """
 
     inputs: tuple
@@ -533,6 +545,7 @@ class GazeModel:
     bad_targets: tuple
     correction: tuple = (0.0, 1.0, 0.0, 1.0)
     reference: HeadReference | None = None
+    pursuit_follow_r: float | None = None
 
     def __post_init__(self):
         # Terms as tuples of input indices, parsed once (predict runs every frame).
@@ -600,8 +613,9 @@ class GazeModel:
 
         # Pursuit segments the eyes did not follow are left out before the fit: judged
         # by the dots' model (the robust LOTO rule below cannot see them when most
-        # segments are off, e.g. the eyes stayed put while the dot moved).
-        off = _off_the_dots(usable, lambda dots: _fit(dots, lambdas, px_per_mm, head), model_of)
+        # segments are off, e.g. the eyes stayed put while the dot moved), first the
+        # whole pass by correlation, then each segment by its miss.
+        off, follow_r = _off_the_dots(usable, lambda dots: _fit(dots, lambdas, px_per_mm, head), model_of)
         usable_fit = {i: g for i, g in usable.items() if i not in off}
         fit = _fit(usable_fit, lambdas, px_per_mm, head)
         first_loto = {**off, **fit.loto}
@@ -616,7 +630,8 @@ class GazeModel:
         loto = {**first_loto, **fit.loto}
         bad_all = set(cleaned) - set(usable) | set(bad_loto) | set(off)
         bad = tuple(sorted(i for i in bad_all if i < C.PURSUIT_FIRST_INDEX))
-        return model_of(fit, bad)._with_errors(by_target, cleaned, set(fit.loto), loto, bad_all)
+        model = dataclasses.replace(model_of(fit, bad), pursuit_follow_r=follow_r)
+        return model._with_errors(by_target, cleaned, set(fit.loto), loto, bad_all)
 
     @property
     def excluded_targets(self) -> tuple:
@@ -701,14 +716,21 @@ class GazeModel:
         counts every dot target with samples, bad ones included. With smooth-pursuit
         segments (``per_target`` entries from ``PURSUIT_FIRST_INDEX``; ``x_px``/``y_px``
         their mean target) also ``"pursuit": {"segments": used in the fit, "dropped":
-        bad (too few samples or far off; never in ``bad_targets``), "samples": samples
-        of the used segments in the fit}``."""
+        bad (too few samples, far off, or the whole pass when the eyes did not follow;
+        never in ``bad_targets``), "samples": samples of the used segments in the fit,
+        "follow_r": how well the eyes followed the dot (in [-1, 1], 3 decimals: the
+        smaller per-axis correlation across segments between the dots' model's mean gaze
+        and the dot's mean position; below ``PURSUIT_MIN_FOLLOW_R`` the whole pass was
+        left out), or null when not judged (fewer than 4 usable segments, a dot that did
+        not move on an axis, or no dots' model)}``."""
         pursuit = [t for t in self.per_target if t.target_index >= C.PURSUIT_FIRST_INDEX]
         extra = {}
         if pursuit:
             used = [t for t in pursuit if not t.bad]
+            r = self.pursuit_follow_r
             extra["pursuit"] = {"segments": len(used), "dropped": len(pursuit) - len(used),
-                                "samples": sum(t.n_used for t in used)}
+                                "samples": sum(t.n_used for t in used),
+                                "follow_r": None if r is None else round(r, 3)}
         return {
             "n_targets": len(self.per_target) - len(pursuit),
             "n_samples": self.n_samples,
@@ -746,6 +768,7 @@ class GazeModel:
             "bad_targets": list(self.bad_targets),
             "correction": {"x_offset_px": ax, "x_scale": sx, "y_offset_px": ay, "y_scale": sy},
             "reference": None if self.reference is None else self.reference.to_dict(),
+            "pursuit_follow_r": self.pursuit_follow_r,
         }
 
     @classmethod
@@ -787,6 +810,9 @@ class GazeModel:
         c = d["correction"]
         _check.require_keys(c, ("x_offset_px", "x_scale", "y_offset_px", "y_scale"), "calibration.correction")
         loto = d["loto_px"]
+        follow_r = d.get("pursuit_follow_r")  # optional: added later
+        if follow_r is not None and not -1.0 <= _check.finite(follow_r, "calibration.pursuit_follow_r") <= 1.0:
+            raise InputError(f"calibration.pursuit_follow_r must be in [-1, 1] or null, got {follow_r!r}")
         return cls(
             inputs=VECTOR_NAMES,
             input_mean=_check.finite_list(d["input_mean"], k, "calibration.input_mean"),
@@ -811,6 +837,7 @@ class GazeModel:
                         _check.finite(c["y_offset_px"], "calibration.correction.y_offset_px"),
                         _check.finite(c["y_scale"], "calibration.correction.y_scale")),
             reference=reference,
+            pursuit_follow_r=None if follow_r is None else float(follow_r),
         )
 
     def _with_errors(self, by_target: dict, cleaned: dict, fitted: set, loto: dict,
@@ -1099,33 +1126,80 @@ def _reference(samples, weights, mean, plain: float, px_per_mm: float) -> HeadRe
     return HeadReference(cx, cy, z, roll, plain, px_per_mm)
 
 
-def _off_the_dots(usable: dict, fit_dots, model_of) -> dict:
-    """Pursuit segments of ``usable`` whose mean gaze by the dots' model misses the dot's
-    mean position by more than ``PURSUIT_MISS_DOT_MEDIANS`` times the dots' median LOTO
-    miss, and at least ``PURSUIT_MISS_FLOOR_PX``: ``{index: miss px}``. ``fit_dots``:
-    dot groups -> ``_Fitted``; ``model_of``: ``_Fitted`` -> ``GazeModel``. Empty without
-    pursuit segments, or when the dots alone cannot be fitted (the LOTO rule then
-    judges every target)."""
+def _off_the_dots(usable: dict, fit_dots, model_of) -> tuple:
+    """Pursuit segments of ``usable`` the eyes did not follow, judged by the model fitted
+    to the dots alone: ``({index: miss px}, follow_r)``, the miss being the distance
+    between the segment's mean gaze by that model and the dot's mean position.
+
+    First the whole pass (``_follow_r``, model-free: no threshold in px): below
+    ``PURSUIT_MIN_FOLLOW_R`` every segment is off. Otherwise (or not judged: follow_r
+    None) a segment is off when it misses by more than ``PURSUIT_MISS_DOT_MEDIANS``
+    times the dots' median LOTO miss, and at least ``PURSUIT_MISS_FLOOR_PX``.
+    ``fit_dots``: dot groups -> ``_Fitted``; ``model_of``: ``_Fitted`` -> ``GazeModel``.
+    ``({}, None)`` without pursuit segments, or when the dots alone cannot be fitted
+    (the LOTO rule then judges every target)."""
     dots = {i: g for i, g in usable.items() if i < C.PURSUIT_FIRST_INDEX}
     if len(dots) == len(usable):
-        return {}
+        return {}, None
     try:
         fitted = fit_dots(dots)
     except CalibrationError:
-        return {}
+        return {}, None
     model = model_of(fitted)
+    means = {i: _segment_means(model, g) for i, g in usable.items() if i >= C.PURSUIT_FIRST_INDEX}
+    misses = {i: math.hypot(px - tx, py - ty) for i, (px, py, tx, ty) in means.items()}
+    follow_r = _follow_r(list(means.values()))
+    if follow_r is not None and follow_r < C.PURSUIT_MIN_FOLLOW_R:
+        return misses, follow_r
     known = [v for v in fitted.loto.values() if v is not None]
     limit = max(C.PURSUIT_MISS_FLOOR_PX, C.PURSUIT_MISS_DOT_MEDIANS * _median(known) if known else 0.0)
-    off = {}
-    for i, group in usable.items():
-        if i >= C.PURSUIT_FIRST_INDEX:
-            n = len(group)
-            predicted = [model.predict_sample(s) for s in group]
-            miss = math.hypot(math.fsum(p[0] - s.target_x_px for p, s in zip(predicted, group)) / n,
-                              math.fsum(p[1] - s.target_y_px for p, s in zip(predicted, group)) / n)
-            if miss > limit:
-                off[i] = miss
-    return off
+    return {i: m for i, m in misses.items() if m > limit}, follow_r
+
+
+def _segment_means(model, group: list) -> tuple:
+    """``(gaze_x, gaze_y, target_x, target_y)`` px: the mean of ``model``'s gaze over the
+    samples of ``group`` (non-empty) and the mean of their targets."""
+    n = len(group)
+    predicted = [model.predict_sample(s) for s in group]
+    return (math.fsum(p[0] for p in predicted) / n, math.fsum(p[1] for p in predicted) / n,
+            math.fsum(s.target_x_px for s in group) / n, math.fsum(s.target_y_px for s in group) / n)
+
+
+def _follow_r(means: list) -> float | None:
+    """How well the gaze followed the moving dot over a whole pursuit pass, in [-1, 1]:
+    per screen axis the Pearson correlation, across segments, between the mean gaze and
+    the mean target (``means``: ``_segment_means`` tuples), and the smaller of the two.
+
+    Model-free: a dots' model off by an affine map (scale, offset) leaves r near 1,
+    eyes that stayed put or wandered give r near 0 however large the dots' misses are.
+    None (not judged) with fewer than ``_FOLLOW_MIN_SEGMENTS`` segments or targets that
+    do not vary on an axis (nothing to correlate with); a gaze that does not vary at
+    all on an axis did not follow: r = 0 there."""
+    if len(means) < _FOLLOW_MIN_SEGMENTS:
+        return None
+    rs = []
+    for axis in (0, 1):
+        gaze, target = [m[axis] for m in means], [m[axis + 2] for m in means]
+        if min(target) == max(target):
+            return None
+        r = _correlation(gaze, target)
+        rs.append(0.0 if r is None else r)
+    return min(rs)
+
+
+def _correlation(a: list, b: list) -> float | None:
+    """Pearson correlation of two equally long sequences of floats, in [-1, 1]; None
+    when there are fewer than 2 values or either sequence is constant (undefined)."""
+    n = len(a)
+    if n < 2 or min(a) == max(a) or min(b) == max(b):
+        return None
+    ma, mb = math.fsum(a) / n, math.fsum(b) / n
+    da, db = [v - ma for v in a], [v - mb for v in b]
+    saa, sbb = math.fsum(v * v for v in da), math.fsum(v * v for v in db)
+    if saa <= 0.0 or sbb <= 0.0:  # differences so tiny that their squares underflow
+        return None
+    r = math.fsum(x * y for x, y in zip(da, db)) / math.sqrt(saa * sbb)
+    return min(max(r, -1.0), 1.0)  # rounding can step just past 1
 
 
 def _enough_samples(cleaned: dict) -> dict:

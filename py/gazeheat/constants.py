@@ -461,6 +461,7 @@ __all__ += [
     "PURSUIT_POINT_MS",
     "PURSUIT_MISS_DOT_MEDIANS",
     "PURSUIT_MISS_FLOOR_PX",
+    "PURSUIT_MIN_FOLLOW_R",
 ]
 #: Calibration target indices at or above this are pursuit segments, not dots: no
 #: per-target settling in the collector, never listed in ``bad_targets`` (the page
@@ -500,3 +501,16 @@ PURSUIT_MISS_DOT_MEDIANS = 3.0
 #: follow the dot (they stayed put, or looked elsewhere): with most segments off, the
 #: LOTO rule could not tell, and such segments would outweigh the dots.
 PURSUIT_MISS_FLOOR_PX = 80.0
+#: The whole pass is left out (every segment dropped, before the per-segment rule
+#: above) when the eyes did not follow the dot: per screen axis the Pearson correlation,
+#: across segments, between the mean gaze by the dots' model and the dot's mean position,
+#: the smaller of the two, is below this. Model-free, so it holds when the dots fit badly
+#: (large LOTO misses make the per-segment rule lenient): a dots' model off by a scale or
+#: an offset leaves r near 1, eyes that stayed put or wandered give r near 0. Measured:
+#: 0.91-0.97 on the 9 synthetic benchmark recordings (small/medium/large head motion x 3
+#: seeds; r_x 0.975-0.992, r_y 0.910-0.965), -0.02 for the page's demo face (a still
+#: photo). Over 23 segments, gaze that does not follow reaches 0.6 by chance with
+#: probability ~0.01 when it drifts slowly (random walk, slow sway), < 1e-4 when its
+#: segment means are independent. Between the two, with room for real faces' noisier
+#: vertical gaze.
+PURSUIT_MIN_FOLLOW_R = 0.6

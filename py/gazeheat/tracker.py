@@ -404,7 +404,7 @@ class GazeTracker:
         ``"px_per_deg"``, ``"appearance_models"`` (variant -> ``AppearanceModel.summary()``,
         or ``{"error": why}`` when it could not be fitted, e.g. no patches) and
         ``"appearance_fit_ms"`` (time spent fitting those); after a smooth-pursuit pass
-        also ``"pursuit": {"segments", "dropped", "samples"}`` (``bad_targets`` lists
+        also ``"pursuit": {"segments", "dropped", "samples", "follow_r"}`` (``bad_targets`` lists
         dots only: the ones to show again). The landmark model
         predicts until a validation chooses (``finish_validation``).
 

@@ -1,7 +1,8 @@
 """The smooth-pursuit calibration pass in headless Chromium (issue #3, Deliver 2): with
 the "Smooth-pursuit pass" setting on, a dot moves over the screen after the calibration
-dots, the frames meanwhile calibrate, the fit reports the pass, Escape cancels it, and a
-webcam recording made meanwhile lists it as one ``pursuit`` entry that replays."""
+dots, the frames meanwhile are collected, the fit reports the pass (the fake camera's
+face does not follow the dot, so it is left out), Escape cancels it, and a webcam
+recording made meanwhile lists it as one ``pursuit`` entry that replays."""
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ from pathlib import Path
 from chromium import VIEWPORT, poll
 from conftest import download_webcam_recording, switch_setting
 
+from gazeheat import constants as C
 from gazeheat.recording import load_recording
 from gazeheat.session import validate_session
 
@@ -112,16 +114,20 @@ def test_pursuit_pass_calibrates_and_is_recorded_for_replay(open_page, tmp_path)
     assert pursuit["max_x_px"] - pursuit["min_x_px"] > 0.6 * VIEWPORT["width"], pursuit
     assert pursuit["max_y_px"] - pursuit["min_y_px"] > 0.6 * VIEWPORT["height"], pursuit
     assert pursuit["collected"] > 60, pursuit  # ~30 frames/s for 11.5 s, some skipped
+    # The demo face is a still photo moved by a camera drift (tools/demo_video.py): its
+    # eyes never follow the dot, so the whole pass is left out (follow_r ~ 0; measured
+    # -0.02), however loosely the dots fit.
     fitted = summary["pursuit"]
-    assert fitted["segments"] > 0 and fitted["samples"] > 0, fitted
-    assert fitted["segments"] + fitted["dropped"] <= 23, fitted  # 11.5 s of 0.5 s segments
+    assert fitted["segments"] == 0 and fitted["samples"] == 0, fitted
+    assert 0 < fitted["dropped"] <= 23, fitted  # 11.5 s of 0.5 s segments
+    assert fitted["follow_r"] is not None and fitted["follow_r"] < C.PURSUIT_MIN_FOLLOW_R, fitted
     assert all(i < 1000 for i in page.evaluate("gazeheatDebug.retried ?? []"))
 
     validation = poll(page, "window.gazeheatDebug.validation", CALIBRATION_S)
     assert "error" not in validation, validation
     poll(page, "document.getElementById('validation').open", 10)
     line = page.inner_text("#validation-pursuit")
-    assert line.startswith(f"Smooth-pursuit pass: {fitted['segments']} segment"), line
+    assert line == "Smooth-pursuit pass left out: the eyes did not follow the moving dot.", line
     page.click("#validation-accept")
 
     directory = download_webcam_recording(page, tmp_path)
@@ -148,7 +154,9 @@ def test_pursuit_pass_calibrates_and_is_recorded_for_replay(open_page, tmp_path)
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr
     session = validate_session(json.loads(out.read_text()))
-    assert session["calibration_summary"]["pursuit"]["segments"] > 0, session["calibration_summary"]
+    replayed = session["calibration_summary"]["pursuit"]  # the same frames, judged the same way
+    assert replayed["segments"] == 0 and replayed["dropped"] > 0, replayed
+    assert replayed["follow_r"] < C.PURSUIT_MIN_FOLLOW_R, replayed
     assert len(session["validation"]["targets"]) == 5
     assert page.errors == []
 
