@@ -118,7 +118,7 @@ function pursuitCalibration(targets) {
     const w = (s - points[k].t_ms) / (points[k + 1].t_ms - points[k].t_ms);
     const x = points[k].x_px + w * (points[k + 1].x_px - points[k].x_px);
     const y = points[k].y_px + w * (points[k + 1].y_px - points[k].y_px);
-    const index = plan.first_index + Math.floor(s / plan.segment_ms);
+    const index = plan.first_index + Math.floor((s - plan.settle_ms) / plan.segment_ms);
     frame(t, x, y, { index, x_px: x, y_px: y });
   }
   const summary = plain(api.calibration_finish());

@@ -60,7 +60,9 @@ export class CalibrationRun {
 
 /**
  * @typedef {Object} PursuitStep   a CalibrationStep of the smooth-pursuit pass
- * @property {number} index        plan.first_index + the motion segment (first_index while still)
+ * @property {number} index        plan.first_index + the segment since collecting began
+ *   (segments of plan.segment_ms from plan.settle_ms into the motion, as replay cuts a
+ *   recorded pursuit target; first_index while still or settling, not collected)
  * @property {Target} target       where the dot is at t_ms (interpolated along the path)
  * @property {Target} lookedAt     where the eyes trailing it look: the dot plan.lag_ms earlier
  * @property {boolean} collecting  false while still and during the settle time
@@ -133,9 +135,11 @@ export class PursuitRun {
     const t = t_ms - this.motion_start_ms; // time into the motion; negative while still
     if (t >= this.plan.duration_ms) return null;
     const moving = t >= 0;
-    const index = this.plan.first_index + (moving ? Math.floor(t / this.plan.segment_ms) : 0);
+    const collecting = t >= this.plan.settle_ms;
+    const index = this.plan.first_index
+      + (collecting ? Math.floor((t - this.plan.settle_ms) / this.plan.segment_ms) : 0);
     return { index, target: this.positionAt(t), lookedAt: this.positionAt(t - this.plan.lag_ms),
-      collecting: t >= this.plan.settle_ms, fraction: moving ? t / this.plan.duration_ms : 0, moving,
+      collecting, fraction: moving ? t / this.plan.duration_ms : 0, moving,
       pursuit: true };
   }
 

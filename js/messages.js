@@ -115,8 +115,8 @@
  * Result of "pursuitPlan": the smooth-pursuit calibration pass for the current viewport
  * (gazeheat.tracker.GazeTracker.pursuit_plan). Times in ms, positions in viewport CSS px.
  * @typedef {Object} PursuitPlan
- * @property {number} first_index  target index of the motion's first segment (segment k:
- *   first_index + k, k = floor(ms since the motion started / segment_ms))
+ * @property {number} first_index  target index of the first collected segment (segment k:
+ *   first_index + k, k = floor((ms since the motion started - settle_ms) / segment_ms))
  * @property {number} still_ms     the dot waits still at points[0] this long first
  * @property {number} settle_ms    frames this soon after the motion started carry no target
  * @property {number} segment_ms   motion time per target index

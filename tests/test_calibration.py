@@ -836,7 +836,7 @@ def _pursuit(rng, eyes=None, head=None, frame_ms=1000 / 30, noise=0.0):
         yaw, pitch = head(x, y) if head else (0.0, 0.0)
         u, v, lid, op = eyes(x, y, yaw, pitch) if eyes else _eyes_for(x, y)
         e = [rng.uniform(-noise, noise) for _ in range(2)]
-        index = C.PURSUIT_FIRST_INDEX + int(t // C.PURSUIT_SEGMENT_MS)
+        index = C.PURSUIT_FIRST_INDEX + int((t - C.PURSUIT_SETTLE_MS) // C.PURSUIT_SEGMENT_MS)
         out.append(CalibrationSample(20000.0 + t, index, x, y,
                                      _inputs(u + e[0], v, lid + e[1], op, yaw=yaw, pitch=pitch)))
         t += frame_ms
@@ -851,7 +851,7 @@ def test_pursuit_segments_are_targets_of_the_fit_and_summarised():
     summary = model.summary()
     segments = sorted({s.target_index for s in pursuit})
     n_seg = round((C.PURSUIT_DURATION_MS - C.PURSUIT_SETTLE_MS) / C.PURSUIT_SEGMENT_MS)
-    assert segments == list(range(C.PURSUIT_FIRST_INDEX + 1, C.PURSUIT_FIRST_INDEX + 1 + n_seg))
+    assert segments == list(range(C.PURSUIT_FIRST_INDEX, C.PURSUIT_FIRST_INDEX + n_seg))
     assert summary["n_targets"] == 9  # the dots
     assert summary["pursuit"] == {"segments": n_seg, "dropped": 0, "samples": len(pursuit),
                                   "follow_r": pytest.approx(1.0, abs=0.01)}
@@ -1020,7 +1020,7 @@ def test_follow_r_is_not_judged_with_few_segments_or_targets_that_do_not_move():
     rng = random.Random(36)
     dots = _samples(rng, noise=0.002)
     stay = _pursuit(rng, eyes=lambda x, y, yaw, pitch: _eyes_for(640, 360), noise=0.002)
-    few = [s for s in stay if s.target_index < C.PURSUIT_FIRST_INDEX + 4]
+    few = [s for s in stay if s.target_index < C.PURSUIT_FIRST_INDEX + 3]
     summary = GazeModel.fit(dots + few).summary()
     assert summary["pursuit"]["follow_r"] is None
     assert summary["pursuit"]["segments"] + summary["pursuit"]["dropped"] == 3

@@ -547,7 +547,7 @@ def run_pursuit(tracker, face, t, patches=True, look=None):
         ex, ey = look(x, y) if look else (x, y)
         target = (None, None, None)
         if t >= motion + plan["settle_ms"]:
-            target = (plan["first_index"] + int((t - motion) // plan["segment_ms"]), x, y)
+            target = (plan["first_index"] + int((t - motion - plan["settle_ms"]) // plan["segment_ms"]), x, y)
         reply = tracker.process_frame(t, *face.frame(ex, ey), *target,
                                       eye_patches=face.patches(ex, ey) if patches else None)
         kept += reply.get("kept", 0)

@@ -65,10 +65,10 @@ def test_pursuit_run_timing_and_path(open_page):
     assert result["start"]["moving"] and not result["start"]["collecting"]
     assert result["settling"]["index"] == 1000 and not result["settling"]["collecting"]
     first = result["first"]
-    assert first["index"] == 1001 and first["collecting"] and first["target"]["x_px"] == 150
+    assert first["index"] == 1000 and first["collecting"] and first["target"]["x_px"] == 150
     assert abs(first["lookedAt"]["x_px"] - 142) < 1e-9  # the dot 80 ms (8 px) earlier
     assert abs(result["mid"]["target"]["x_px"] - 152.5) < 1e-9  # between two points: linear
-    assert result["last"]["index"] == 1023 and abs(result["last"]["target"]["x_px"] - 1299.9) < 1e-6
+    assert result["last"]["index"] == 1022 and abs(result["last"]["target"]["x_px"] - 1299.9) < 1e-6
     assert result["done"] is None
     assert result["interval"] == {"start_ms": 11500, "end_ms": 23000}
     path = result["path"]
