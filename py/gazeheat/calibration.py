@@ -602,20 +602,11 @@ class GazeModel:
                 f"only {n_dots} targets have enough steady samples, need {min_targets}; "
                 "look at each target until it disappears"
             )
-        def model_of(fit, bad=()):
-            return cls(
-                inputs=VECTOR_NAMES, input_mean=fit.mean, input_scale=fit.scale,
-                terms_x=TERMS_X, terms_y=TERMS_Y, coef_x=fit.coef[0], coef_y=fit.coef[1],
-                prior_x=fit.prior[0], prior_y=fit.prior[1], lam_x=fit.lam[0], lam_y=fit.lam[1],
-                n_samples=len(samples), n_used=0, rms_px=0.0, loto_px=None, per_target=(),
-                bad_targets=bad, reference=fit.reference,
-            )
-
         # Pursuit segments the eyes did not follow are left out before the fit: judged
         # by the dots' model (the robust LOTO rule below cannot see them when most
         # segments are off, e.g. the eyes stayed put while the dot moved), first the
         # whole pass by correlation, then each segment by its miss.
-        off, follow_r = _off_the_dots(usable, lambda dots: _fit(dots, lambdas, px_per_mm, head), model_of)
+        off, follow_r = _off_the_dots(usable, lambda dots: _fit(dots, lambdas, px_per_mm, head))
         usable_fit = {i: g for i, g in usable.items() if i not in off}
         fit = _fit(usable_fit, lambdas, px_per_mm, head)
         first_loto = {**off, **fit.loto}
@@ -630,8 +621,19 @@ class GazeModel:
         loto = {**first_loto, **fit.loto}
         bad_all = set(cleaned) - set(usable) | set(bad_loto) | set(off)
         bad = tuple(sorted(i for i in bad_all if i < C.PURSUIT_FIRST_INDEX))
-        model = dataclasses.replace(model_of(fit, bad), pursuit_follow_r=follow_r)
+        model = cls._of(fit, len(samples), bad, follow_r)
         return model._with_errors(by_target, cleaned, set(fit.loto), loto, bad_all)
+
+    @classmethod
+    def _of(cls, fit: _Fitted, n_samples: int, bad: tuple = (), follow_r: float | None = None) -> GazeModel:
+        """The model ``fit`` describes, before ``_with_errors`` fills in its errors."""
+        return cls(
+            inputs=VECTOR_NAMES, input_mean=fit.mean, input_scale=fit.scale,
+            terms_x=TERMS_X, terms_y=TERMS_Y, coef_x=fit.coef[0], coef_y=fit.coef[1],
+            prior_x=fit.prior[0], prior_y=fit.prior[1], lam_x=fit.lam[0], lam_y=fit.lam[1],
+            n_samples=n_samples, n_used=0, rms_px=0.0, loto_px=None, per_target=(),
+            bad_targets=bad, reference=fit.reference, pursuit_follow_r=follow_r,
+        )
 
     @property
     def excluded_targets(self) -> tuple:
@@ -1126,7 +1128,7 @@ def _reference(samples, weights, mean, plain: float, px_per_mm: float) -> HeadRe
     return HeadReference(cx, cy, z, roll, plain, px_per_mm)
 
 
-def _off_the_dots(usable: dict, fit_dots, model_of) -> tuple:
+def _off_the_dots(usable: dict, fit_dots) -> tuple:
     """Pursuit segments of ``usable`` the eyes did not follow, judged by the model fitted
     to the dots alone: ``({index: miss px}, follow_r)``, the miss being the distance
     between the segment's mean gaze by that model and the dot's mean position.
@@ -1135,7 +1137,7 @@ def _off_the_dots(usable: dict, fit_dots, model_of) -> tuple:
     ``PURSUIT_MIN_FOLLOW_R`` every segment is off. Otherwise (or not judged: follow_r
     None) a segment is off when it misses by more than ``PURSUIT_MISS_DOT_MEDIANS``
     times the dots' median LOTO miss, and at least ``PURSUIT_MISS_FLOOR_PX``.
-    ``fit_dots``: dot groups -> ``_Fitted``; ``model_of``: ``_Fitted`` -> ``GazeModel``.
+    ``fit_dots``: dot groups -> ``_Fitted``.
     ``({}, None)`` without pursuit segments, or when the dots alone cannot be fitted
     (the LOTO rule then judges every target)."""
     dots = {i: g for i, g in usable.items() if i < C.PURSUIT_FIRST_INDEX}
@@ -1145,7 +1147,7 @@ def _off_the_dots(usable: dict, fit_dots, model_of) -> tuple:
         fitted = fit_dots(dots)
     except CalibrationError:
         return {}, None
-    model = model_of(fitted)
+    model = GazeModel._of(fitted, sum(len(g) for g in dots.values()))
     means = {i: _segment_means(model, g) for i, g in usable.items() if i >= C.PURSUIT_FIRST_INDEX}
     misses = {i: math.hypot(px - tx, py - ty) for i, (px, py, tx, ty) in means.items()}
     follow_r = _follow_r(list(means.values()))
