@@ -266,10 +266,10 @@ class GazeTracker:
         The page shows the dot still at the first point for ``still_ms``, then moves it;
         frames from ``settle_ms`` after the motion started to its end are calibration
         frames with ``target_index = first_index + floor((t_since_motion - settle_ms) /
-        segment_ms)`` (as replay numbers a recorded pursuit target's segments) and the dot's position ``lag_ms`` before that frame (where the eyes
-        trailing it look; no per-target settling is applied to them). Whether to run it
-        at all is the ``smooth_pursuit`` setting's business (the page's); this works
-        either way.
+        segment_ms)`` (as replay numbers a recorded pursuit target's segments) and the
+        dot's position ``lag_ms`` before that frame (where the eyes trailing it look; no
+        per-target settling is applied to them). Whether to run it at all is the
+        ``smooth_pursuit`` setting's business (the page's); this works either way.
         """
         points = pursuit_path(self.viewport_w_px, self.viewport_h_px)
         return {"first_index": C.PURSUIT_FIRST_INDEX, "still_ms": C.PURSUIT_STILL_MS,
