@@ -3,6 +3,7 @@
 import json
 import math
 import random
+import statistics
 
 import pytest
 
@@ -973,11 +974,6 @@ def test_pursuit_segments_the_eyes_did_not_follow_are_dropped_before_the_fit():
     assert model.rms_px == pytest.approx(only_dots.rms_px)
 
 
-def _median(values):
-    v = sorted(values)
-    return 0.5 * (v[(len(v) - 1) // 2] + v[len(v) // 2])
-
-
 def test_eyes_that_did_not_follow_are_dropped_even_when_the_dots_fit_badly():
     # Dots looked at loosely (a per-target offset of up to 0.08 eye widths, ~400 px): the
     # dots' LOTO misses are large, so the per-segment rule alone would keep most segments
@@ -985,7 +981,7 @@ def test_eyes_that_did_not_follow_are_dropped_even_when_the_dots_fit_badly():
     # does not depend on the misses' size.
     rng = random.Random(41)
     dots = _samples(rng, noise=0.002, target_noise=0.08)
-    limit = C.PURSUIT_MISS_DOT_MEDIANS * _median([t.loto_err_px for t in GazeModel.fit(dots).per_target])
+    limit = C.PURSUIT_MISS_DOT_MEDIANS * statistics.median([t.loto_err_px for t in GazeModel.fit(dots).per_target])
     pursuit = _pursuit(rng, noise=0.002, eyes=lambda x, y, yaw, pitch: _eyes_for(
         640 + rng.uniform(-60, 60), 360 + rng.uniform(-40, 40)))
     model = GazeModel.fit(dots + pursuit)
